@@ -1,0 +1,45 @@
+//! # keyhold-core
+//!
+//! The Keyhold key-management engine. Keys are generated, imported, derived
+//! and used *inside* this crate; callers get public keys, signatures,
+//! ciphertexts and derived public material, never private key bytes.
+//!
+//! - [`Keyhold`] is the typed Rust API; [`Keyhold::handle`] is the single
+//!   byte-level entry point every transport calls with a [`Caller`] it
+//!   established itself.
+//! - Secrets are sealed by a [`Sealer`] (the hardware door) and stored by a
+//!   [`KeyStore`] ([`SqliteStore`] or [`MemoryStore`]).
+//! - Every operation is checked against the key's [`KeyPolicy`] and recorded
+//!   in a hash-chained audit log.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod algorithm;
+mod audit;
+mod caller;
+mod crypto;
+mod encoding;
+mod engine;
+mod error;
+mod hd;
+mod key;
+mod policy;
+mod protocol;
+mod random;
+mod sealer;
+mod secret;
+mod store;
+
+pub use algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, SignatureScheme};
+pub use audit::{verify_chain, AuditChain, AuditRecord, AuditVerdict};
+pub use caller::{AndroidPackage, Caller, CallerRule, CodeDigest};
+pub use crypto::{EncodedPublicKey, Payload};
+pub use engine::*;
+pub use error::{Error, ErrorCode, Result, SealerErrorKind};
+pub use hd::DerivationPath;
+pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
+pub use policy::{KeyPolicy, OperationSet};
+pub use protocol::{caller_from_identity_bytes, PROTOCOL_VERSION};
+pub use sealer::{CountingSealer, SealContext, Sealer, SoftwareSealer};
+pub use secret::SecretBytes;
+pub use store::{KeyStore, MemoryStore, SqliteStore, StoredKey, SCHEMA_VERSION};

@@ -1,0 +1,50 @@
+//! A sealer wrapper that counts calls, for tests and benchmarks that check
+//! the hardware budget (N operations on a key cost at most one unseal).
+
+use super::Sealer;
+use crate::secret::SecretBytes;
+use crate::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counts `seal` and `unseal` calls of an inner sealer.
+#[derive(Debug)]
+pub struct CountingSealer<S> {
+    inner: S,
+    seals: AtomicU64,
+    unseals: AtomicU64,
+}
+
+impl<S: Sealer> CountingSealer<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            seals: AtomicU64::new(0),
+            unseals: AtomicU64::new(0),
+        }
+    }
+
+    /// `seal` calls so far.
+    pub fn seal_count(&self) -> u64 {
+        self.seals.load(Ordering::Relaxed)
+    }
+
+    /// `unseal` calls so far.
+    pub fn unseal_count(&self) -> u64 {
+        self.unseals.load(Ordering::Relaxed)
+    }
+}
+
+impl<S: Sealer> Sealer for CountingSealer<S> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+    fn seal(&self, secret: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.seals.fetch_add(1, Ordering::Relaxed);
+        self.inner.seal(secret, aad)
+    }
+    fn unseal(&self, sealed: &[u8], aad: &[u8]) -> Result<SecretBytes> {
+        self.unseals.fetch_add(1, Ordering::Relaxed);
+        self.inner.unseal(sealed, aad)
+    }
+}

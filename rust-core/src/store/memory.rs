@@ -1,0 +1,33 @@
+//! In-memory store for tests (stub: to be implemented).
+#![allow(unused_variables, dead_code)]
+use super::{KeyStore, StoredKey};
+use crate::audit::AuditRecord;
+use crate::key::{KeyId, KeyInfo, KeyRef};
+use crate::Result;
+
+/// A [`KeyStore`] in process memory; same contract as the SQLite store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    keys: Vec<StoredKey>,
+    audit: Vec<AuditRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl KeyStore for MemoryStore {
+    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> { todo!() }
+    fn load_key(&mut self, owner: &str, key: &KeyRef, check: &mut dyn FnMut(&StoredKey) -> Result<()>) -> Result<StoredKey> { todo!() }
+    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> { todo!() }
+    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> { todo!() }
+    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> { todo!() }
+    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> { todo!() }
+    fn last_audit(&mut self) -> Result<Option<AuditRecord>> { todo!() }
+    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> { todo!() }
+    fn key_count(&mut self) -> Result<u64> { todo!() }
+    fn schema_version(&self) -> u32 { super::SCHEMA_VERSION }
+}

@@ -1,0 +1,93 @@
+//! Storage behind a trait: [`SqliteStore`] for production, [`MemoryStore`]
+//! for tests. Both hold only sealed secrets.
+//!
+//! The engine owns one store behind a mutex; a store is never a global.
+
+mod memory;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+
+use crate::audit::AuditRecord;
+use crate::key::{KeyId, KeyInfo, KeyRef};
+use crate::Result;
+
+/// A key as stored: public metadata, owner, and the sealed secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Public metadata (id, alias, algorithm, policy, usage...).
+    pub info: KeyInfo,
+    /// Owner namespace (see [`Caller::owner`](crate::Caller::owner)).
+    pub owner: String,
+    /// The secret as returned by [`Sealer::seal`](crate::Sealer::seal).
+    pub sealed_secret: Vec<u8>,
+    /// Schema version the secret was sealed under (part of its AAD).
+    pub sealed_schema_version: u32,
+}
+
+impl core::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("info", &self.info)
+            .field("owner", &self.owner)
+            .field("sealed_secret", &format_args!("[{} sealed bytes]", self.sealed_secret.len()))
+            .finish()
+    }
+}
+
+/// Access to persistent keys and the audit log.
+///
+/// Contract for every implementation:
+/// - `insert_key` fails with `AliasExists` when (owner, alias) is taken and
+///   with `Internal` if the id already exists; the key and the given audit
+///   records commit together or not at all.
+/// - `load_key` returns `KeyNotFound` unless a key with that id or alias
+///   exists *in the owner's namespace*; `check` runs inside the same read
+///   transaction and its error is returned unchanged.
+/// - `delete_key` removes the key (secret overwritten on disk) and commits
+///   the audit records with it; `KeyNotFound` if absent.
+/// - `add_usage` atomically adds `delta` to the usage counter unless that
+///   would exceed `limit` (`UsageLimitExceeded`, nothing changes); returns
+///   the new count.
+/// - audit records are appended in order; `seq` is contiguous from 1.
+/// - every acknowledged write is durable (synchronous=FULL for SQLite).
+pub trait KeyStore: Send {
+    /// Stores a new key together with `audit` records.
+    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()>;
+
+    /// Loads a key of `owner`, running `check` in the loading transaction.
+    fn load_key(
+        &mut self,
+        owner: &str,
+        key: &KeyRef,
+        check: &mut dyn FnMut(&StoredKey) -> Result<()>,
+    ) -> Result<StoredKey>;
+
+    /// Deletes a key of `owner` together with `audit` records.
+    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()>;
+
+    /// Public metadata of every key of `owner`, ordered by alias.
+    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>>;
+
+    /// Adds `delta` uses to a key, refusing to pass `limit`.
+    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64>;
+
+    /// Appends audit records.
+    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()>;
+
+    /// The most recent audit record.
+    fn last_audit(&mut self) -> Result<Option<AuditRecord>>;
+
+    /// Up to `limit` audit records with `seq >= from_seq`, in order.
+    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    /// Number of stored keys.
+    fn key_count(&mut self) -> Result<u64>;
+
+    /// The schema version secrets are sealed under.
+    fn schema_version(&self) -> u32;
+}
+
+#[cfg(test)]
+mod tests;
