@@ -209,6 +209,21 @@ impl Operation {
         1 << (self as u32)
     }
 
+    /// Operations that use a key (as opposed to managing it); these are the
+    /// ones a policy's operation list governs.
+    pub fn is_key_use(self) -> bool {
+        matches!(
+            self,
+            Self::GetPublicKey
+                | Self::Sign
+                | Self::Verify
+                | Self::DeriveKey
+                | Self::Encrypt
+                | Self::Decrypt
+                | Self::Agree
+        )
+    }
+
     /// Operations that consume a key's secret (counted against `max_uses`).
     pub fn uses_secret(self) -> bool {
         matches!(

@@ -39,7 +39,7 @@ pub use error::{Error, ErrorCode, Result, SealerErrorKind};
 pub use hd::DerivationPath;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 pub use policy::{KeyPolicy, OperationSet};
-pub use protocol::{caller_from_identity_bytes, PROTOCOL_VERSION};
+pub use protocol::{caller_from_identity_bytes, caller_to_identity_bytes, PROTOCOL_VERSION};
 pub use sealer::{CountingSealer, SealContext, Sealer, SoftwareSealer};
 pub use secret::SecretBytes;
 pub use store::{KeyStore, MemoryStore, SqliteStore, StoredKey, SCHEMA_VERSION};

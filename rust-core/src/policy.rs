@@ -67,10 +67,13 @@ impl KeyPolicy {
         }
     }
 
-    /// Refuses an operation outside the allowed set.
+    /// Refuses a use of the key outside the allowed set. Managing the key
+    /// (reading its metadata, deleting it) is open to every allowed caller.
     pub fn check_operation(&self, op: Operation) -> Result<()> {
         match self.allowed_operations {
-            Some(set) if !set.contains(op) => Err(Error::OperationNotAllowed(op.name())),
+            Some(set) if op.is_key_use() && !set.contains(op) => {
+                Err(Error::OperationNotAllowed(op.name()))
+            }
             _ => Ok(()),
         }
     }

@@ -1,20 +1,47 @@
-//! The engine: the typed API every door delegates to. (being written)
-#![allow(missing_docs, unused_variables, dead_code)]
+//! The engine: the typed API every door delegates to.
+//!
+//! Each operation authorises the caller against the key's policy, uses the
+//! unsealed key from the cache (unsealing at most once per key per session),
+//! and appends a hash-chained audit record. Key creation and deletion commit
+//! their audit record in the same transaction as the write; records of other
+//! operations are group-committed (see [`Config::audit_batch`]).
 
-use crate::{Caller, KeyStore, Result, Sealer};
+mod cache;
+mod journal;
+mod material;
+mod ops;
+mod requests;
+
+pub use requests::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeySpec};
+
+use crate::audit::AuditVerdict;
+use crate::caller::Caller;
+use crate::key::KeyInfo;
+use crate::sealer::{Sealer, SoftwareSealer};
+use crate::store::{KeyStore, SqliteStore};
+use crate::{Error, Result};
+use cache::KeyCache;
+use journal::Journal;
+use material::lock;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Engine tuning.
+/// Engine tuning. The defaults suit a phone or a desktop daemon.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Most unsealed keys kept in memory.
     pub cache_capacity: usize,
     /// An unsealed key unused for this long is dropped.
     pub cache_idle_ttl: Duration,
-    /// Largest request `handle` accepts, in bytes.
+    /// Largest request [`Keyhold::handle`] accepts, in bytes.
     pub max_request_bytes: usize,
+    /// Audit records of non-lifecycle operations are committed once this
+    /// many are pending...
+    pub audit_batch: usize,
+    /// ...or once the oldest pending one is this old (checked on each
+    /// operation and by [`Keyhold::flush`]).
+    pub audit_max_delay: Duration,
 }
 
 impl Default for Config {
@@ -23,42 +50,144 @@ impl Default for Config {
             cache_capacity: 1024,
             cache_idle_ttl: Duration::from_secs(15 * 60),
             max_request_bytes: 1 << 20,
+            audit_batch: 256,
+            audit_max_delay: Duration::from_secs(1),
         }
     }
 }
 
-/// The Keyhold engine. `Send + Sync`; share it behind an `Arc`.
-pub struct Keyhold {}
+/// The Keyhold engine. `Send + Sync`: share one behind an `Arc` between
+/// threads and connections.
+pub struct Keyhold {
+    store: Mutex<Box<dyn KeyStore>>,
+    sealer: Arc<dyn Sealer>,
+    cache: KeyCache,
+    journal: Mutex<Journal>,
+    /// Serialises cache misses so concurrent first uses of a key unseal once.
+    unseal_gate: Mutex<()>,
+    config: Config,
+    schema_version: u32,
+}
+
+impl core::fmt::Debug for Keyhold {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keyhold")
+            .field("sealer", &self.sealer.name())
+            .field("cached_keys", &self.cache.len())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Keyhold {
-    /// Opens the engine over a store and a sealer: runs the known-answer
-    /// tests and the sealer self-test first, and fails if any fails.
-    pub fn open(store: Box<dyn KeyStore>, sealer: Arc<dyn Sealer>, config: Config) -> Result<Self> {
-        todo!()
+    /// Opens the engine over a store and a sealer. Runs every algorithm's
+    /// known-answer test and the sealer's self-test first; if any fails the
+    /// engine does not open. Keys are unsealed lazily, on first use.
+    pub fn open(mut store: Box<dyn KeyStore>, sealer: Arc<dyn Sealer>, config: Config) -> Result<Self> {
+        crate::crypto::selftest::run_known_answer_tests()?;
+        crate::sealer::self_test(sealer.as_ref())?;
+        let journal = Journal::resume(store.last_audit()?.as_ref());
+        let schema_version = store.schema_version();
+        Ok(Self {
+            store: Mutex::new(store),
+            sealer,
+            cache: KeyCache::new(config.cache_capacity, config.cache_idle_ttl),
+            journal: Mutex::new(journal),
+            unseal_gate: Mutex::new(()),
+            config,
+            schema_version,
+        })
     }
 
-    /// Opens the host default: `<dir>/keyhold.db` sealed by the software key file `<dir>/sealer.key`.
+    /// Opens the host default store in `dir`: `keyhold.db` (SQLite), sealed
+    /// by the software key file `sealer.key` (created with mode 0600).
     pub fn open_in_dir(dir: &Path, config: Config) -> Result<Self> {
-        todo!()
+        create_private_dir(dir)?;
+        let sealer = SoftwareSealer::open_key_file(&dir.join("sealer.key"))?;
+        let store = SqliteStore::open(&dir.join("keyhold.db"))?;
+        Self::open(Box::new(store), Arc::new(sealer), config)
     }
 
-    /// The byte-level entry point for transports: decodes a `keyhold.v1.Request`,
-    /// runs it for `caller`, and encodes a `keyhold.v1.Response` (errors included). Never panics.
+    /// The byte-level entry point for transports: decodes a
+    /// `keyhold.v1.Request`, runs it for `caller`, and returns an encoded
+    /// `keyhold.v1.Response` (failures are encoded as its `error`). Never panics.
     pub fn handle(&self, caller: &Caller, request: &[u8]) -> Vec<u8> {
-        todo!()
+        crate::protocol::handle(self, caller, request)
     }
 
-    /// Like `handle`, with the caller as an encoded `keyhold.v1.CallerIdentity`
-    /// (for doors across a language boundary, e.g. JNI).
+    /// Like [`Keyhold::handle`], with the caller given as an encoded
+    /// `keyhold.v1.CallerIdentity`, for doors across a language boundary
+    /// (JNI, uniffi). The door must have established the identity itself.
     pub fn handle_with_identity(&self, identity: &[u8], request: &[u8]) -> Vec<u8> {
-        todo!()
+        match crate::protocol::caller_from_identity_bytes(identity) {
+            Ok(caller) => self.handle(&caller, request),
+            Err(e) => crate::protocol::encode_error(&e),
+        }
     }
 
-    /// Forgets every unsealed key (next use unseals again).
-    pub fn lock(&self) {}
+    /// Forgets every unsealed key; the next use of each unseals again.
+    pub fn lock(&self) {
+        self.cache.clear();
+    }
 
     /// Commits buffered audit records and usage counts.
     pub fn flush(&self) -> Result<()> {
-        todo!()
+        let mut journal = lock(&self.journal);
+        journal.flush(&mut **lock(&self.store))
+    }
+
+    /// Checks the whole audit chain (after committing what is buffered).
+    pub fn verify_audit(&self) -> Result<AuditVerdict> {
+        self.flush()?;
+        let mut store = lock(&self.store);
+        crate::audit::verify_chain(&mut |from| store.audit_records(from, 1024))
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Number of unsealed keys currently cached.
+    pub fn cached_key_count(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Number of stored keys.
+    pub fn key_count(&self) -> Result<u64> {
+        lock(&self.store).key_count()
+    }
+
+    /// The sealer's name.
+    pub fn sealer_name(&self) -> String {
+        self.sealer.name()
+    }
+
+    /// Public metadata of a key, with its current usage count.
+    pub fn key_info_of(&self, caller: &Caller, key: &crate::KeyRef) -> Result<KeyInfo> {
+        self.get_key_info(caller, key)
     }
 }
+
+impl Drop for Keyhold {
+    fn drop(&mut self) {
+        // Best effort: a failure here has nowhere to go, and the records of
+        // lifecycle operations are already committed.
+        let _ = self.flush();
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700 if missing.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::StorageOther(format!("cannot create {}: {e}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests;

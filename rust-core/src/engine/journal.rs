@@ -1,0 +1,109 @@
+//! Buffered audit records and usage counts, committed in groups.
+//!
+//! Records of creations and deletions are committed with the write itself
+//! (see `Keyhold::commit_insert`); the rest wait here until a batch fills,
+//! the oldest is `audit_max_delay` old, a refusal is recorded, or the engine
+//! is flushed or dropped. A kill -9 can therefore lose at most one batch of
+//! use records, never a record of a key's creation or deletion, and never
+//! breaks the chain (only whole records are committed, in order).
+
+use crate::algorithm::Operation;
+use crate::audit::{AuditChain, AuditRecord};
+use crate::caller::Caller;
+use crate::error::ErrorCode;
+use crate::key::KeyId;
+use crate::store::KeyStore;
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub(crate) struct Journal {
+    chain: AuditChain,
+    pending: Vec<AuditRecord>,
+    oldest_pending: Option<Instant>,
+    usage: HashMap<KeyId, u64>,
+}
+
+impl Journal {
+    pub(crate) fn resume(last: Option<&AuditRecord>) -> Self {
+        Self {
+            chain: AuditChain::resume(last),
+            pending: Vec::new(),
+            oldest_pending: None,
+            usage: HashMap::new(),
+        }
+    }
+
+    /// Buffers a record of `operation`.
+    pub(crate) fn record(
+        &mut self,
+        caller: &Caller,
+        operation: Operation,
+        key_id: Option<KeyId>,
+        outcome: Option<ErrorCode>,
+    ) {
+        let record = self
+            .chain
+            .append(now_ms(), caller.to_string(), operation, key_id, outcome);
+        self.pending.push(record);
+        self.oldest_pending.get_or_insert_with(Instant::now);
+    }
+
+    /// Counts one use of an unlimited key (limited keys are counted durably
+    /// before the use, by the store).
+    pub(crate) fn count_use(&mut self, id: KeyId) {
+        *self.usage.entry(id).or_insert(0) += 1;
+    }
+
+    /// True when the buffer should be committed now.
+    pub(crate) fn due(&self, batch: usize, max_delay: Duration) -> bool {
+        self.pending.len() >= batch
+            || self
+                .oldest_pending
+                .is_some_and(|t| t.elapsed() >= max_delay)
+    }
+
+    /// Runs `write` with the pending records plus one new record; only if it
+    /// succeeds do the records count as committed and the chain advance.
+    pub(crate) fn commit_with(
+        &mut self,
+        caller: &Caller,
+        operation: Operation,
+        key_id: KeyId,
+        write: impl FnOnce(&[AuditRecord]) -> Result<()>,
+    ) -> Result<()> {
+        let mut chain = self.chain.clone();
+        let mut records = self.pending.clone();
+        records.push(chain.append(now_ms(), caller.to_string(), operation, Some(key_id), None));
+        write(&records)?;
+        self.chain = chain;
+        self.pending.clear();
+        self.oldest_pending = None;
+        Ok(())
+    }
+
+    /// Commits pending records and usage counts.
+    pub(crate) fn flush(&mut self, store: &mut dyn KeyStore) -> Result<()> {
+        if !self.pending.is_empty() {
+            store.append_audit(&self.pending)?;
+            self.pending.clear();
+            self.oldest_pending = None;
+        }
+        for (id, delta) in self.usage.drain() {
+            match store.add_usage(id, delta, None) {
+                // The key was deleted since; its uses no longer matter.
+                Ok(_) | Err(Error::KeyNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
