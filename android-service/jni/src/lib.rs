@@ -1,0 +1,1 @@
+//! keyhold-jni (being written).

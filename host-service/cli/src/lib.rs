@@ -1,0 +1,1 @@
+//! keyhold-cli (being written).

@@ -1,0 +1,1 @@
+//! keyhold-client (being written).

@@ -1,0 +1,1 @@
+//! keyholdd (being written).

@@ -1,0 +1,1 @@
+//! keyhold-sample-wallet (being written).

@@ -1,0 +1,1 @@
+//! keyhold-uniffi (being written).
