@@ -12,10 +12,10 @@ mod eddsa;
 pub(crate) mod selftest;
 mod symmetric;
 
-use crate::algorithm::{Algorithm, SignatureScheme};
-use k256::elliptic_curve::sec1::ToSec1Point;
-use crate::secret::SecretBytes;
 use crate::Result;
+use crate::algorithm::{Algorithm, SignatureScheme};
+use crate::secret::SecretBytes;
+use k256::elliptic_curve::sec1::ToSec1Point;
 
 pub(crate) use symmetric::{aes_gcm_decrypt, aes_gcm_encrypt, hkdf_sha256, hmac_sha256};
 
@@ -95,10 +95,12 @@ impl PrivateKey {
         match algorithm {
             // A random 32-byte string is a valid scalar except with negligible
             // probability; retry keeps generation total.
-            Algorithm::Secp256k1 | Algorithm::P256 => match Self::from_bytes(algorithm, secret.expose()) {
-                Ok(k) => Ok(k),
-                Err(_) => Self::generate(algorithm),
-            },
+            Algorithm::Secp256k1 | Algorithm::P256 => {
+                match Self::from_bytes(algorithm, secret.expose()) {
+                    Ok(k) => Ok(k),
+                    Err(_) => Self::generate(algorithm),
+                }
+            }
             _ => Self::from_bytes(algorithm, secret.expose()),
         }
     }
@@ -112,7 +114,9 @@ impl PrivateKey {
             .or_else(|| agree::from_bytes(algorithm, secret))
             .or_else(|| symmetric::from_bytes(algorithm, secret))
             .unwrap_or_else(|| {
-                Err(crate::Error::Internal(format!("no backend for {algorithm}")))
+                Err(crate::Error::Internal(format!(
+                    "no backend for {algorithm}"
+                )))
             })
     }
 
@@ -181,7 +185,10 @@ impl PrivateKey {
         match (self, payload) {
             (Self::HmacSha256(k), Payload::Message(m)) => {
                 check_scheme(scheme, Algorithm::HmacSha256)?;
-                Ok(crate::secret::constant_time_eq(&hmac_sha256(k, m), signature))
+                Ok(crate::secret::constant_time_eq(
+                    &hmac_sha256(k, m),
+                    signature,
+                ))
             }
             _ => match self.public_key() {
                 Some(pk) => pk.verify(scheme, payload, signature),
@@ -241,13 +248,20 @@ impl PublicKey {
     /// Verifies `signature` over `payload`. Returns `Ok(false)` for a
     /// well-formed but wrong or malformed signature; errors only for a scheme
     /// the key cannot use or a payload the scheme refuses.
-    pub fn verify(&self, scheme: SignatureScheme, payload: Payload<'_>, signature: &[u8]) -> Result<bool> {
+    pub fn verify(
+        &self,
+        scheme: SignatureScheme,
+        payload: Payload<'_>,
+        signature: &[u8],
+    ) -> Result<bool> {
         check_scheme(scheme, self.algorithm())?;
         match self {
             Self::Secp256k1(k) => ecdsa::verify_k256(k, scheme, payload, signature),
             Self::P256(k) => ecdsa::verify_p256(k, scheme, payload, signature),
             Self::Ed25519(k) => eddsa::verify(k, payload, signature),
-            Self::X25519(_) => Err(crate::Error::IncompatibleKey("x25519 keys cannot verify".into())),
+            Self::X25519(_) => Err(crate::Error::IncompatibleKey(
+                "x25519 keys cannot verify".into(),
+            )),
         }
     }
 
@@ -259,3 +273,5 @@ impl PublicKey {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors_tests;

@@ -5,7 +5,9 @@
 mod extended;
 mod mnemonic;
 mod path;
+#[cfg(test)]
+mod vectors_tests;
 
-pub(crate) use extended::ExtendedPrivateKey;
+pub(crate) use extended::{ExtendedPrivateKey, hash160};
 pub(crate) use mnemonic::mnemonic_to_seed;
 pub use path::{DerivationPath, HARDENED, MAX_DEPTH};

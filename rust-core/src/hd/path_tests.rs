@@ -3,19 +3,29 @@ use super::*;
 #[test]
 fn parses_and_prints_bip44_paths() {
     let p = DerivationPath::parse("m/44'/60'/0'/0/0").unwrap();
-    assert_eq!(
-        p.indices(),
-        &[44 | HARDENED, 60 | HARDENED, HARDENED, 0, 0]
-    );
+    assert_eq!(p.indices(), &[44 | HARDENED, 60 | HARDENED, HARDENED, 0, 0]);
     assert_eq!(p.to_string(), "m/44'/60'/0'/0/0");
-    assert_eq!(DerivationPath::parse("m/84h/0H/0'").unwrap().to_string(), "m/84'/0'/0'");
+    assert_eq!(
+        DerivationPath::parse("m/84h/0H/0'").unwrap().to_string(),
+        "m/84'/0'/0'"
+    );
     assert!(DerivationPath::parse("m").unwrap().is_root());
 }
 
 #[test]
 fn rejects_malformed_paths() {
     for bad in [
-        "", "44'/0", "m/", "m//1", "m/-1", "m/2147483648", "m/1''", "m/01", "m/x", "M/1", "m/1/ 2",
+        "",
+        "44'/0",
+        "m/",
+        "m//1",
+        "m/-1",
+        "m/2147483648",
+        "m/1''",
+        "m/01",
+        "m/x",
+        "M/1",
+        "m/1/ 2",
     ] {
         let err = DerivationPath::parse(bad).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::InvalidPath, "{bad:?}");
@@ -33,5 +43,9 @@ fn prefix_and_hardening() {
     assert!(!p.starts_with(&DerivationPath::parse("m/44'/0'").unwrap()));
     assert!(p.starts_with(&DerivationPath::root()));
     assert!(!p.is_fully_hardened());
-    assert!(DerivationPath::parse("m/44'/501'").unwrap().is_fully_hardened());
+    assert!(
+        DerivationPath::parse("m/44'/501'")
+            .unwrap()
+            .is_fully_hardened()
+    );
 }
