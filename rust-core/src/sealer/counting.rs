@@ -2,8 +2,8 @@
 //! the hardware budget (N operations on a key cost at most one unseal).
 
 use super::Sealer;
-use crate::secret::SecretBytes;
 use crate::Result;
+use crate::secret::SecretBytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counts `seal` and `unseal` calls of an inner sealer.

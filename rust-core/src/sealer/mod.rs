@@ -14,8 +14,8 @@ pub use aad::SealContext;
 pub use counting::CountingSealer;
 pub use software::SoftwareSealer;
 
-use crate::secret::SecretBytes;
 use crate::Result;
+use crate::secret::SecretBytes;
 
 /// Wraps and unwraps secrets with AES-256-GCM (or equivalent AEAD) under a
 /// key held by the implementation, binding the associated data `aad`.

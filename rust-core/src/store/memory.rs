@@ -1,11 +1,15 @@
-//! In-memory store for tests (stub: to be implemented).
-#![allow(unused_variables, dead_code)]
-use super::{KeyStore, StoredKey};
+//! In-memory store for tests: the [`KeyStore`] contract without a disk.
+
+use super::{KeyStore, StoredKey, check};
 use crate::audit::AuditRecord;
 use crate::key::{KeyId, KeyInfo, KeyRef};
-use crate::Result;
+use crate::{Error, Result};
+use zeroize::Zeroize;
 
 /// A [`KeyStore`] in process memory; same contract as the SQLite store.
+///
+/// Every method validates before it mutates, so a failed call changes
+/// nothing. "Durable" here means "until the store is dropped".
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     keys: Vec<StoredKey>,
@@ -17,17 +21,119 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn position(&self, owner: &str, key: &KeyRef) -> Option<usize> {
+        self.keys.iter().position(|k| {
+            k.owner == owner
+                && match key {
+                    KeyRef::Id(id) => k.info.id == *id,
+                    KeyRef::Alias(alias) => k.info.alias == *alias,
+                }
+        })
+    }
+
+    fn last_link(&self) -> Option<(u64, [u8; 32])> {
+        self.audit.last().map(|r| (r.seq, r.hash))
+    }
+}
+
+impl Drop for MemoryStore {
+    fn drop(&mut self) {
+        for k in &mut self.keys {
+            k.sealed_secret.zeroize();
+        }
+    }
 }
 
 impl KeyStore for MemoryStore {
-    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> { todo!() }
-    fn load_key(&mut self, owner: &str, key: &KeyRef, check: &mut dyn FnMut(&StoredKey) -> Result<()>) -> Result<StoredKey> { todo!() }
-    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> { todo!() }
-    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> { todo!() }
-    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> { todo!() }
-    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> { todo!() }
-    fn last_audit(&mut self) -> Result<Option<AuditRecord>> { todo!() }
-    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> { todo!() }
-    fn key_count(&mut self) -> Result<u64> { todo!() }
-    fn schema_version(&self) -> u32 { super::SCHEMA_VERSION }
+    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> {
+        check::new_key(key)?;
+        if self
+            .position(&key.owner, &KeyRef::Alias(key.info.alias.clone()))
+            .is_some()
+        {
+            return Err(Error::AliasExists(key.info.alias.clone()));
+        }
+        if self.keys.iter().any(|k| k.info.id == key.info.id) {
+            return Err(Error::Internal(format!(
+                "key id {} already exists",
+                key.info.id
+            )));
+        }
+        check::audit_extends(self.last_link(), audit)?;
+        self.keys.push(key.clone());
+        self.audit.extend_from_slice(audit);
+        Ok(())
+    }
+
+    fn load_key(
+        &mut self,
+        owner: &str,
+        key: &KeyRef,
+        check: &mut dyn FnMut(&StoredKey) -> Result<()>,
+    ) -> Result<StoredKey> {
+        let i = self
+            .position(owner, key)
+            .ok_or_else(|| Error::KeyNotFound(key.to_string()))?;
+        let stored = self.keys[i].clone();
+        check(&stored)?;
+        Ok(stored)
+    }
+
+    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> {
+        let i = self
+            .position(owner, &KeyRef::Id(id))
+            .ok_or_else(|| Error::KeyNotFound(KeyRef::Id(id).to_string()))?;
+        check::audit_extends(self.last_link(), audit)?;
+        let mut removed = self.keys.remove(i);
+        removed.sealed_secret.zeroize();
+        self.audit.extend_from_slice(audit);
+        Ok(())
+    }
+
+    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> {
+        let mut out: Vec<KeyInfo> = self
+            .keys
+            .iter()
+            .filter(|k| k.owner == owner)
+            .map(|k| k.info.clone())
+            .collect();
+        out.sort_by(|a, b| a.alias.cmp(&b.alias));
+        Ok(out)
+    }
+
+    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> {
+        let key = self
+            .keys
+            .iter_mut()
+            .find(|k| k.info.id == id)
+            .ok_or_else(|| Error::KeyNotFound(KeyRef::Id(id).to_string()))?;
+        let new = check::next_usage(key.info.usage_count, delta, limit)?;
+        key.info.usage_count = new;
+        Ok(new)
+    }
+
+    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> {
+        check::audit_extends(self.last_link(), records)?;
+        self.audit.extend_from_slice(records);
+        Ok(())
+    }
+
+    fn last_audit(&mut self) -> Result<Option<AuditRecord>> {
+        Ok(self.audit.last().cloned())
+    }
+
+    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+        // seq is contiguous from 1, so seq n sits at index n - 1.
+        let start = usize::try_from(from_seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(self.audit.iter().skip(start).take(limit).cloned().collect())
+    }
+
+    fn key_count(&mut self) -> Result<u64> {
+        Ok(self.keys.len() as u64)
+    }
+
+    fn schema_version(&self) -> u32 {
+        super::SCHEMA_VERSION
+    }
 }

@@ -3,15 +3,18 @@
 //!
 //! The engine owns one store behind a mutex; a store is never a global.
 
+mod check;
 mod memory;
+mod schema;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::SqliteStore;
 
+use crate::Result;
 use crate::audit::AuditRecord;
 use crate::key::{KeyId, KeyInfo, KeyRef};
-use crate::Result;
 
 /// A key as stored: public metadata, owner, and the sealed secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,7 +34,10 @@ impl core::fmt::Debug for StoredKey {
         f.debug_struct("StoredKey")
             .field("info", &self.info)
             .field("owner", &self.owner)
-            .field("sealed_secret", &format_args!("[{} sealed bytes]", self.sealed_secret.len()))
+            .field(
+                "sealed_secret",
+                &format_args!("[{} sealed bytes]", self.sealed_secret.len()),
+            )
             .finish()
     }
 }
@@ -75,6 +81,29 @@ pub trait KeyStore: Send {
 
     /// Appends audit records.
     fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()>;
+
+    /// Commits buffered audit records and usage deltas of unlimited keys
+    /// (keys deleted since are skipped). SQLite does it in one transaction,
+    /// so a journal flush costs one sync.
+    fn commit_journal(&mut self, records: &[AuditRecord], usage: &[(KeyId, u64)]) -> Result<()> {
+        self.append_audit(records)?;
+        for (id, delta) in usage {
+            match self.add_usage(*id, *delta, None) {
+                Ok(_) | Err(crate::Error::KeyNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores many new keys (bulk import or restore). SQLite does it in one
+    /// transaction: all or none. Records no audit entries of its own.
+    fn insert_keys(&mut self, keys: &[StoredKey]) -> Result<()> {
+        for key in keys {
+            self.insert_key(key, &[])?;
+        }
+        Ok(())
+    }
 
     /// The most recent audit record.
     fn last_audit(&mut self) -> Result<Option<AuditRecord>>;

@@ -1,18 +1,61 @@
-//! SQLite store (stub: to be implemented).
-#![allow(unused_variables, dead_code)]
-use super::{KeyStore, StoredKey};
-use crate::audit::AuditRecord;
-use crate::key::{KeyId, KeyInfo, KeyRef};
-use crate::Result;
-use std::path::Path;
+//! The production store: one SQLite file (schema in [`super::schema`]).
+//!
+//! - Durability: `journal_mode=WAL` with `synchronous=FULL`, so every
+//!   acknowledged commit survives power loss, not only a killed process.
+//! - Deleted secrets: `secure_delete=ON` overwrites freed content, and each
+//!   `delete_key` ends with `wal_checkpoint(TRUNCATE)` so older copies of
+//!   the row do not linger in the `-wal` file.
+//! - Every pragma is read back at open; one that does not stick fails the
+//!   open with [`Error::StorageOther`] naming it.
+//! - Writes run in [`with_transaction`] (`BEGIN IMMEDIATE`, retried on
+//!   `SQLITE_BUSY` with backoff), reads in [`with_read`] (a deferred
+//!   transaction, same retry), so a multi-statement read is one snapshot.
+//! - `<db>.lock` carries an exclusive advisory lock (`flock`) for the
+//!   store's lifetime: a second opener, in this process or another, gets
+//!   "store is in use by another process".
+//! - Open runs no query whose cost grows with the number of keys.
 
-/// Current schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+use super::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION};
+use super::{KeyStore, StoredKey, check};
+use crate::algorithm::{Algorithm, HdScheme, Operation};
+use crate::audit::AuditRecord;
+use crate::caller::CallerRule;
+use crate::error::ErrorCode;
+use crate::hd::DerivationPath;
+use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
+use crate::policy::{KeyPolicy, OperationSet};
+use crate::{Error, Result};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long one statement waits for a lock held by another connection.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// Pauses between attempts of a transaction that still found the database
+/// busy; after the last one the `SQLITE_BUSY` error is returned.
+pub(crate) const BUSY_BACKOFF: [Duration; 5] = [
+    Duration::from_millis(10),
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+];
 
 /// The production store: one SQLite file in WAL mode, `synchronous=FULL`,
 /// `secure_delete=ON`, guarded by an exclusive lock file.
 pub struct SqliteStore {
     conn: rusqlite::Connection,
+    /// Held (locked) for the store's lifetime; declared after `conn` so the
+    /// database is closed before the lock is released.
+    _lock: File,
+    /// A `delete_key` could not truncate the WAL; retried on the next write.
+    checkpoint_pending: bool,
 }
 
 impl core::fmt::Debug for SqliteStore {
@@ -23,18 +66,850 @@ impl core::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`.
-    pub fn open(path: &Path) -> Result<Self> { todo!() }
+    ///
+    /// New files (database, `-wal`, `-shm`, `.lock`) are created with mode
+    /// 0600. Fails with [`Error::StorageOther`] when another store holds the
+    /// lock, when the file is not a Keyhold database (not SQLite, another
+    /// application's, or a newer schema), or when a pragma does not stick.
+    pub fn open(path: &Path) -> Result<Self> {
+        let lock = acquire_lock(path)?;
+        // Create the file ourselves so it (and the -wal/-shm SQLite derives
+        // from it) gets mode 0600.
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::StorageOther(format!("cannot open {}: {e}", path.display())))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        configure(&conn).map_err(|e| not_a_database(e, path))?;
+        migrate(&mut conn).map_err(|e| not_a_database(e, path))?;
+        Ok(Self {
+            conn,
+            _lock: lock,
+            checkpoint_pending: false,
+        })
+    }
+
+    /// Copies the WAL into the database and truncates it to zero bytes, so
+    /// no page image older than the last commit remains in the `-wal`.
+    fn checkpoint(&mut self) {
+        self.checkpoint_pending = !wal_checkpoint_truncate(&self.conn);
+    }
+
+    fn before_write(&mut self) {
+        if self.checkpoint_pending {
+            self.checkpoint();
+        }
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+fn acquire_lock(path: &Path) -> Result<File> {
+    let lock_path = lock_path(path);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| {
+            Error::StorageOther(format!(
+                "cannot open lock file {}: {e}",
+                lock_path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(Error::StorageOther(
+            "store is in use by another process".into(),
+        )),
+        Err(TryLockError::Error(e)) => Err(Error::StorageOther(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// Turns SQLite's "file is not a database" into a clear error.
+fn not_a_database(e: Error, path: &Path) -> Error {
+    match &e {
+        Error::Storage(s) if s.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::StorageOther(format!("{} is not a SQLite database", path.display()))
+        }
+        _ => e,
+    }
+}
+
+/// Sets and reads back every pragma the store relies on.
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let want_ms = i64::try_from(BUSY_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
+    expect_int(conn, "busy_timeout", want_ms)?;
+
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(pragma_error("journal_mode", "wal", &mode));
+    }
+    let mode: String = conn.pragma_query_one(None, "journal_mode")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(pragma_error("journal_mode", "wal", &mode));
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    expect_int(conn, "synchronous", 2)?;
+    conn.execute_batch("PRAGMA secure_delete = ON")?;
+    expect_int(conn, "secure_delete", 1)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    expect_int(conn, "foreign_keys", 1)?;
+    Ok(())
+}
+
+fn expect_int(conn: &Connection, name: &str, want: i64) -> Result<()> {
+    let got: i64 = conn.pragma_query_one(None, name)?;
+    if got == want {
+        Ok(())
+    } else {
+        Err(pragma_error(name, &want.to_string(), &got.to_string()))
+    }
+}
+
+fn pragma_error(name: &str, want: &str, got: &str) -> Error {
+    Error::StorageOther(format!(
+        "PRAGMA {name} did not take effect: wanted {want}, database reports {got}"
+    ))
+}
+
+/// Creates the schema in an empty database or migrates an older one.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    with_transaction(conn, |tx| {
+        let version: i64 = tx.pragma_query_one(None, "user_version")?;
+        let app_id: i64 = tx.pragma_query_one(None, "application_id")?;
+        if version == 0 {
+            let objects: i64 =
+                tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+            if objects != 0 || app_id != 0 {
+                return Err(Error::StorageOther(
+                    "not a Keyhold database: it has content but no schema version".into(),
+                ));
+            }
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            return Ok(());
+        }
+        if app_id != i64::from(APPLICATION_ID) {
+            return Err(Error::StorageOther(format!(
+                "not a Keyhold database (application_id {app_id:#x})"
+            )));
+        }
+        let mut current = u32::try_from(version).map_err(|_| {
+            Error::StorageOther(format!("invalid database schema version {version}"))
+        })?;
+        if current > SCHEMA_VERSION {
+            return Err(Error::StorageOther(format!(
+                "database schema version {current} is newer than this build supports ({SCHEMA_VERSION})"
+            )));
+        }
+        while current < SCHEMA_VERSION {
+            let step = MIGRATIONS
+                .iter()
+                .find(|m| m.from == current)
+                .ok_or_else(|| {
+                    Error::Internal(format!("no migration from schema version {current}"))
+                })?;
+            tx.execute_batch(step.sql)?;
+            current += 1;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(())
+    })
+}
+
+fn is_busy(e: &Error) -> bool {
+    matches!(e, Error::Storage(s) if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy))
+}
+
+/// Runs `attempt` until it succeeds, fails with something other than
+/// `SQLITE_BUSY`, or the backoff schedule is exhausted.
+pub(crate) fn retry_busy<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut pauses = BUSY_BACKOFF.iter();
+    loop {
+        match attempt() {
+            Err(e) if is_busy(&e) => match pauses.next() {
+                Some(pause) => std::thread::sleep(*pause),
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
+/// The one way the store writes: `f` runs inside `BEGIN IMMEDIATE` (the
+/// write lock is taken up front, so the transaction cannot fail half-way
+/// for a lock), commits if it returns `Ok`, rolls back otherwise, and the
+/// whole transaction is retried while SQLite reports `SQLITE_BUSY`.
+pub(crate) fn with_transaction<T>(
+    conn: &mut Connection,
+    mut f: impl FnMut(&Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    retry_busy(|| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    })
+}
+
+/// The one way the store reads: `f` runs inside a deferred transaction, so
+/// all its statements see one snapshot; retried like [`with_transaction`].
+pub(crate) fn with_read<T>(
+    conn: &mut Connection,
+    mut f: impl FnMut(&Connection) -> Result<T>,
+) -> Result<T> {
+    retry_busy(|| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    })
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`: true when the WAL was fully copied
+/// into the database and truncated to zero bytes. A reader of another
+/// connection blocks it; SQLite's busy handler waits up to
+/// [`BUSY_TIMEOUT`] for it to finish.
+fn wal_checkpoint_truncate(conn: &Connection) -> bool {
+    matches!(
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r
+            .get::<_, i64>(0)),
+        Ok(0)
+    )
+}
+
+// ---- row encoding ----------------------------------------------------------
+
+fn id_sql(id: KeyId) -> i64 {
+    // The id's 64 bits, reinterpreted: ids are random over all of u64.
+    id.as_u64() as i64
+}
+
+fn id_from_sql(v: i64) -> KeyId {
+    KeyId::from_u64(v as u64)
+}
+
+fn u64_sql(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::InvalidArgument("value above 2^63-1".into()))
+}
+
+/// Columns of `key_entry`, in the order [`KeyRow::read`] expects.
+macro_rules! key_columns {
+    () => {
+        "id, alias, algorithm, hd_scheme, origin, public_key, allowed_operations, max_uses, \
+         usage_count, created_at_ms, sealer, owner, sealed_schema_version, sealed_secret"
+    };
+}
+
+/// Columns of `audit_log`, in the order [`read_audit`] expects.
+macro_rules! audit_columns {
+    () => {
+        "seq, time_ms, caller, operation, key_id, outcome, prev_hash, hash"
+    };
+}
+
+// Every statement the store runs. Each one a key operation runs is a
+// b-tree search (checked by a test with EXPLAIN QUERY PLAN), so no key
+// operation, and nothing at open, costs time proportional to the number of
+// keys; only `key_count` scans.
+const SQL_KEY_BY_ID: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM key_entry WHERE id = ?1 AND owner = ?2"
+);
+const SQL_KEY_BY_ALIAS: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM key_entry WHERE owner = ?1 AND alias = ?2"
+);
+const SQL_KEYS_OF_OWNER: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM key_entry WHERE owner = ?1 ORDER BY alias"
+);
+const SQL_RULES_OF_KEY: &str =
+    "SELECT uid, app_id, code_sha256 FROM key_caller_rule WHERE key_id = ?1 ORDER BY position";
+const SQL_PREFIXES_OF_KEY: &str =
+    "SELECT path FROM key_path_prefix WHERE key_id = ?1 ORDER BY position";
+const SQL_RULES_OF_OWNER: &str = "SELECT r.key_id, r.uid, r.app_id, r.code_sha256 \
+     FROM key_caller_rule r JOIN key_entry k ON k.id = r.key_id \
+     WHERE k.owner = ?1 ORDER BY r.key_id, r.position";
+const SQL_PREFIXES_OF_OWNER: &str = "SELECT p.key_id, p.path \
+     FROM key_path_prefix p JOIN key_entry k ON k.id = p.key_id \
+     WHERE k.owner = ?1 ORDER BY p.key_id, p.position";
+const SQL_ALIAS_TAKEN: &str = "SELECT 1 FROM key_entry WHERE owner = ?1 AND alias = ?2";
+const SQL_ID_TAKEN: &str = "SELECT 1 FROM key_entry WHERE id = ?1";
+const SQL_INSERT_KEY: &str = concat!(
+    "INSERT INTO key_entry (",
+    key_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+);
+const SQL_INSERT_RULE: &str = "INSERT INTO key_caller_rule \
+     (key_id, position, uid, app_id, code_sha256) VALUES (?1, ?2, ?3, ?4, ?5)";
+const SQL_INSERT_PREFIX: &str =
+    "INSERT INTO key_path_prefix (key_id, position, path) VALUES (?1, ?2, ?3)";
+const SQL_DELETE_KEY: &str = "DELETE FROM key_entry WHERE id = ?1 AND owner = ?2";
+const SQL_USAGE: &str = "SELECT usage_count FROM key_entry WHERE id = ?1";
+const SQL_SET_USAGE: &str = "UPDATE key_entry SET usage_count = ?1 WHERE id = ?2";
+const SQL_LAST_AUDIT: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_log ORDER BY seq DESC LIMIT 1"
+);
+const SQL_AUDIT_FROM: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+);
+const SQL_INSERT_AUDIT: &str = concat!(
+    "INSERT INTO audit_log (",
+    audit_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+);
+const SQL_KEY_COUNT: &str = "SELECT count(*) FROM key_entry";
+
+/// A `key_entry` row as SQLite returned it, not yet validated.
+struct KeyRow {
+    id: i64,
+    alias: String,
+    algorithm: String,
+    hd_scheme: Option<String>,
+    origin: i64,
+    public_key: Vec<u8>,
+    allowed_operations: Option<i64>,
+    max_uses: Option<i64>,
+    usage_count: i64,
+    created_at_ms: i64,
+    sealer: String,
+    owner: String,
+    sealed_schema_version: i64,
+    sealed_secret: Vec<u8>,
+}
+
+impl KeyRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            alias: r.get(1)?,
+            algorithm: r.get(2)?,
+            hd_scheme: r.get(3)?,
+            origin: r.get(4)?,
+            public_key: r.get(5)?,
+            allowed_operations: r.get(6)?,
+            max_uses: r.get(7)?,
+            usage_count: r.get(8)?,
+            created_at_ms: r.get(9)?,
+            sealer: r.get(10)?,
+            owner: r.get(11)?,
+            sealed_schema_version: r.get(12)?,
+            sealed_secret: r.get(13)?,
+        })
+    }
+
+    /// Validates the row and attaches its policy lists.
+    fn into_stored(
+        self,
+        rules: Vec<CallerRule>,
+        prefixes: Vec<DerivationPath>,
+    ) -> Result<StoredKey> {
+        let id = id_from_sql(self.id);
+        let corrupt = |why: &str| Error::CorruptKeyRecord(format!("key {id}: {why}"));
+        let algorithm = Algorithm::from_name(&self.algorithm)
+            .ok()
+            .filter(|a| a.name() == self.algorithm)
+            .ok_or_else(|| corrupt("unknown algorithm name"))?;
+        let hd_scheme = match &self.hd_scheme {
+            None => None,
+            Some(name) => Some(
+                HdScheme::from_name(name)
+                    .ok()
+                    .filter(|s| s.name() == name && s.algorithm() == algorithm)
+                    .ok_or_else(|| corrupt("unknown or mismatched HD scheme"))?,
+            ),
+        };
+        let origin = u8::try_from(self.origin)
+            .ok()
+            .and_then(KeyOrigin::from_u8)
+            .ok_or_else(|| corrupt("unknown origin"))?;
+        if self.public_key.len() != check::public_key_len(algorithm) {
+            return Err(corrupt("public key has the wrong length for its algorithm"));
+        }
+        let allowed_operations = match self.allowed_operations {
+            None => None,
+            Some(bits) => {
+                let bits = u32::try_from(bits).map_err(|_| corrupt("bad operation mask"))?;
+                let set = OperationSet::from_bits(bits);
+                if set.bits() != bits {
+                    return Err(corrupt("operation mask has unknown bits"));
+                }
+                Some(set)
+            }
+        };
+        let max_uses = self
+            .max_uses
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|_| corrupt("negative usage limit"))?;
+        let usage_count =
+            u64::try_from(self.usage_count).map_err(|_| corrupt("negative usage count"))?;
+        let sealed_schema_version = u32::try_from(self.sealed_schema_version)
+            .ok()
+            .filter(|v| (1..=SCHEMA_VERSION).contains(v))
+            .ok_or_else(|| corrupt("unknown sealed schema version"))?;
+        if self.sealed_secret.is_empty() {
+            return Err(corrupt("empty sealed secret"));
+        }
+        Ok(StoredKey {
+            info: KeyInfo {
+                id,
+                alias: self.alias,
+                algorithm,
+                hd_scheme,
+                origin,
+                public_key: self.public_key,
+                policy: KeyPolicy {
+                    allowed_callers: rules,
+                    allowed_operations,
+                    allowed_path_prefixes: prefixes,
+                    max_uses,
+                },
+                usage_count,
+                created_at_ms: self.created_at_ms,
+                sealer: self.sealer,
+            },
+            owner: self.owner,
+            sealed_secret: self.sealed_secret,
+            sealed_schema_version,
+        })
+    }
+}
+
+/// A `rusqlite` type error while reading a row means the row is corrupt.
+fn row_error(what: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| match e {
+        rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => {
+            Error::CorruptKeyRecord(format!("{what}: a column has the wrong type"))
+        }
+        other => Error::Storage(other),
+    }
+}
+
+fn decode_rule(
+    key_id: i64,
+    uid: Option<i64>,
+    app_id: Option<String>,
+    code: Option<Vec<u8>>,
+) -> Result<CallerRule> {
+    let corrupt = |why: &str| {
+        Error::CorruptKeyRecord(format!("key {}: caller rule {why}", id_from_sql(key_id)))
+    };
+    let uid = uid
+        .map(u32::try_from)
+        .transpose()
+        .map_err(|_| corrupt("uid out of range"))?;
+    let code_sha256 = code
+        .map(|c| <[u8; 32]>::try_from(c.as_slice()))
+        .transpose()
+        .map_err(|_| corrupt("code digest is not 32 bytes"))?;
+    Ok(CallerRule {
+        uid,
+        app_id,
+        code_sha256,
+    })
+}
+
+fn decode_prefix(key_id: i64, text: &str) -> Result<DerivationPath> {
+    DerivationPath::parse(text).map_err(|_| {
+        Error::CorruptKeyRecord(format!(
+            "key {}: invalid derivation path prefix",
+            id_from_sql(key_id)
+        ))
+    })
+}
+
+/// Reads the key row selected by `sql` (two parameters) and its policy lists.
+fn read_key(
+    conn: &Connection,
+    sql: &str,
+    p1: &dyn rusqlite::ToSql,
+    p2: &dyn rusqlite::ToSql,
+) -> Result<Option<StoredKey>> {
+    let row = conn
+        .prepare_cached(sql)?
+        .query_row([p1, p2], KeyRow::read)
+        .optional()
+        .map_err(row_error("key row"))?;
+    let Some(row) = row else { return Ok(None) };
+    let mut rules = Vec::new();
+    let mut stmt = conn.prepare_cached(SQL_RULES_OF_KEY)?;
+    let mut rows = stmt.query([row.id])?;
+    while let Some(r) = rows.next()? {
+        let read =
+            (|| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))().map_err(row_error("caller rule"))?;
+        rules.push(decode_rule(row.id, read.0, read.1, read.2)?);
+    }
+    let mut prefixes = Vec::new();
+    let mut stmt = conn.prepare_cached(SQL_PREFIXES_OF_KEY)?;
+    let mut rows = stmt.query([row.id])?;
+    while let Some(r) = rows.next()? {
+        let text: String = r.get(0).map_err(row_error("path prefix"))?;
+        prefixes.push(decode_prefix(row.id, &text)?);
+    }
+    row.into_stored(rules, prefixes).map(Some)
+}
+
+fn insert_key_rows(tx: &Transaction<'_>, key: &StoredKey) -> Result<()> {
+    let info = &key.info;
+    let policy = &info.policy;
+    tx.prepare_cached(SQL_INSERT_KEY)?.execute(params![
+        id_sql(info.id),
+        info.alias,
+        info.algorithm.name(),
+        info.hd_scheme.map(HdScheme::name),
+        info.origin.as_u8(),
+        info.public_key,
+        policy.allowed_operations.map(OperationSet::bits),
+        policy.max_uses.map(u64_sql).transpose()?,
+        u64_sql(info.usage_count)?,
+        info.created_at_ms,
+        info.sealer,
+        key.owner,
+        key.sealed_schema_version,
+        key.sealed_secret,
+    ])?;
+    let mut stmt = tx.prepare_cached(SQL_INSERT_RULE)?;
+    for (i, rule) in policy.allowed_callers.iter().enumerate() {
+        stmt.execute(params![
+            id_sql(info.id),
+            i as i64,
+            rule.uid,
+            rule.app_id,
+            rule.code_sha256.as_ref().map(|c| c.as_slice()),
+        ])?;
+    }
+    let mut stmt = tx.prepare_cached(SQL_INSERT_PREFIX)?;
+    for (i, prefix) in policy.allowed_path_prefixes.iter().enumerate() {
+        stmt.execute(params![id_sql(info.id), i as i64, prefix.to_string()])?;
+    }
+    Ok(())
+}
+
+fn read_audit(r: &Row<'_>) -> Result<AuditRecord> {
+    type Raw = (
+        i64,
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Vec<u8>,
+        Vec<u8>,
+    );
+    let raw: Raw = (|| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ))
+    })()
+    .map_err(row_error("audit record"))?;
+    let (seq, time_ms, caller, operation, key_id, outcome, prev_hash, hash) = raw;
+    let corrupt = |why: &str| Error::CorruptKeyRecord(format!("audit record {seq}: {why}"));
+    Ok(AuditRecord {
+        seq: u64::try_from(seq).map_err(|_| corrupt("negative seq"))?,
+        time_ms,
+        caller,
+        operation: Operation::from_name(&operation).map_err(|_| corrupt("unknown operation"))?,
+        key_id: key_id.map(id_from_sql),
+        outcome: outcome
+            .map(|c| {
+                u32::try_from(c)
+                    .ok()
+                    .and_then(ErrorCode::from_u32)
+                    .ok_or_else(|| corrupt("unknown outcome code"))
+            })
+            .transpose()?,
+        prev_hash: prev_hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("prev_hash is not 32 bytes"))?,
+        hash: hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("hash is not 32 bytes"))?,
+    })
+}
+
+fn last_link(conn: &Connection) -> Result<Option<(u64, [u8; 32])>> {
+    let last = conn
+        .prepare_cached(SQL_LAST_AUDIT)?
+        .query_and_then([], read_audit)?
+        .next()
+        .transpose()?;
+    Ok(last.map(|r| (r.seq, r.hash)))
+}
+
+/// Appends `records` in `tx` after checking they extend the stored chain.
+/// Adds `delta` to a key's usage count within `limit`; `None` if the key is gone.
+fn bump_usage(
+    tx: &Transaction<'_>,
+    id: KeyId,
+    delta: u64,
+    limit: Option<u64>,
+) -> Result<Option<u64>> {
+    let count: Option<i64> = tx
+        .prepare_cached(SQL_USAGE)?
+        .query_row([id_sql(id)], |r| r.get(0))
+        .optional()
+        .map_err(row_error("key row"))?;
+    let Some(count) = count else {
+        return Ok(None);
+    };
+    let count = u64::try_from(count)
+        .map_err(|_| Error::CorruptKeyRecord(format!("key {id}: negative usage count")))?;
+    let new = check::next_usage(count, delta, limit)?;
+    tx.prepare_cached(SQL_SET_USAGE)?
+        .execute(params![u64_sql(new)?, id_sql(id)])?;
+    Ok(Some(new))
+}
+
+fn append_audit_rows(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    check::audit_extends(last_link(tx)?, records)?;
+    let mut stmt = tx.prepare_cached(SQL_INSERT_AUDIT)?;
+    for r in records {
+        stmt.execute(params![
+            u64_sql(r.seq)?,
+            r.time_ms,
+            r.caller,
+            r.operation.name(),
+            r.key_id.map(id_sql),
+            r.outcome.map(ErrorCode::as_u32),
+            r.prev_hash.as_slice(),
+            r.hash.as_slice(),
+        ])?;
+    }
+    Ok(())
 }
 
 impl KeyStore for SqliteStore {
-    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> { todo!() }
-    fn load_key(&mut self, owner: &str, key: &KeyRef, check: &mut dyn FnMut(&StoredKey) -> Result<()>) -> Result<StoredKey> { todo!() }
-    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> { todo!() }
-    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> { todo!() }
-    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> { todo!() }
-    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> { todo!() }
-    fn last_audit(&mut self) -> Result<Option<AuditRecord>> { todo!() }
-    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> { todo!() }
-    fn key_count(&mut self) -> Result<u64> { todo!() }
-    fn schema_version(&self) -> u32 { SCHEMA_VERSION }
+    fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> {
+        check::new_key(key)?;
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            let alias_taken = tx
+                .prepare_cached(SQL_ALIAS_TAKEN)?
+                .exists(params![key.owner, key.info.alias])?;
+            if alias_taken {
+                return Err(Error::AliasExists(key.info.alias.clone()));
+            }
+            let id_taken = tx
+                .prepare_cached(SQL_ID_TAKEN)?
+                .exists([id_sql(key.info.id)])?;
+            if id_taken {
+                return Err(Error::Internal(format!(
+                    "key id {} already exists",
+                    key.info.id
+                )));
+            }
+            insert_key_rows(tx, key)?;
+            append_audit_rows(tx, audit)
+        })
+    }
+
+    fn load_key(
+        &mut self,
+        owner: &str,
+        key: &KeyRef,
+        check: &mut dyn FnMut(&StoredKey) -> Result<()>,
+    ) -> Result<StoredKey> {
+        with_read(&mut self.conn, |conn| {
+            let found = match key {
+                KeyRef::Id(id) => read_key(conn, SQL_KEY_BY_ID, &id_sql(*id), &owner)?,
+                KeyRef::Alias(alias) => read_key(conn, SQL_KEY_BY_ALIAS, &owner, alias)?,
+            };
+            let stored = found.ok_or_else(|| Error::KeyNotFound(key.to_string()))?;
+            check(&stored)?;
+            Ok(stored)
+        })
+    }
+
+    fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> {
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            let deleted = tx
+                .prepare_cached(SQL_DELETE_KEY)?
+                .execute(params![id_sql(id), owner])?;
+            if deleted == 0 {
+                return Err(Error::KeyNotFound(KeyRef::Id(id).to_string()));
+            }
+            append_audit_rows(tx, audit)
+        })?;
+        // The delete is committed: from here on nothing may report failure
+        // (the caller's audit chain has advanced). If a reader blocks the
+        // truncation it is retried before the next write.
+        self.checkpoint();
+        Ok(())
+    }
+
+    fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> {
+        with_read(&mut self.conn, |conn| {
+            let mut rules: HashMap<i64, Vec<CallerRule>> = HashMap::new();
+            let mut stmt = conn.prepare_cached(SQL_RULES_OF_OWNER)?;
+            let mut rows = stmt.query([owner])?;
+            while let Some(r) = rows.next()? {
+                let (key_id, uid, app_id, code) =
+                    (|| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))()
+                        .map_err(row_error("caller rule"))?;
+                rules
+                    .entry(key_id)
+                    .or_default()
+                    .push(decode_rule(key_id, uid, app_id, code)?);
+            }
+            let mut prefixes: HashMap<i64, Vec<DerivationPath>> = HashMap::new();
+            let mut stmt = conn.prepare_cached(SQL_PREFIXES_OF_OWNER)?;
+            let mut rows = stmt.query([owner])?;
+            while let Some(r) = rows.next()? {
+                let (key_id, text): (i64, String) =
+                    (|| Ok((r.get(0)?, r.get(1)?)))().map_err(row_error("path prefix"))?;
+                prefixes
+                    .entry(key_id)
+                    .or_default()
+                    .push(decode_prefix(key_id, &text)?);
+            }
+            let mut stmt = conn.prepare_cached(SQL_KEYS_OF_OWNER)?;
+            let mut rows = stmt.query([owner])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let row = KeyRow::read(r).map_err(row_error("key row"))?;
+                let id = row.id;
+                let stored = row.into_stored(
+                    rules.remove(&id).unwrap_or_default(),
+                    prefixes.remove(&id).unwrap_or_default(),
+                )?;
+                out.push(stored.info);
+            }
+            Ok(out)
+        })
+    }
+
+    fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> {
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            bump_usage(tx, id, delta, limit)?
+                .ok_or_else(|| Error::KeyNotFound(KeyRef::Id(id).to_string()))
+        })
+    }
+
+    fn commit_journal(&mut self, records: &[AuditRecord], usage: &[(KeyId, u64)]) -> Result<()> {
+        if records.is_empty() && usage.is_empty() {
+            return Ok(());
+        }
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            append_audit_rows(tx, records)?;
+            for (id, delta) in usage {
+                // A key deleted since its uses were counted is skipped.
+                bump_usage(tx, *id, *delta, None)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn insert_keys(&mut self, keys: &[StoredKey]) -> Result<()> {
+        for key in keys {
+            check::new_key(key)?;
+        }
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            for key in keys {
+                let alias_taken = tx
+                    .prepare_cached(SQL_ALIAS_TAKEN)?
+                    .exists(params![key.owner, key.info.alias])?;
+                if alias_taken {
+                    return Err(Error::AliasExists(key.info.alias.clone()));
+                }
+                if tx
+                    .prepare_cached(SQL_ID_TAKEN)?
+                    .exists([id_sql(key.info.id)])?
+                {
+                    return Err(Error::Internal(format!(
+                        "key id {} already exists",
+                        key.info.id
+                    )));
+                }
+                insert_key_rows(tx, key)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| append_audit_rows(tx, records))
+    }
+
+    fn last_audit(&mut self) -> Result<Option<AuditRecord>> {
+        with_read(&mut self.conn, |conn| {
+            conn.prepare_cached(SQL_LAST_AUDIT)?
+                .query_and_then([], read_audit)?
+                .next()
+                .transpose()
+        })
+    }
+
+    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+        let Ok(from) = i64::try_from(from_seq) else {
+            return Ok(Vec::new());
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_read(&mut self.conn, |conn| {
+            conn.prepare_cached(SQL_AUDIT_FROM)?
+                .query_and_then([from, limit], read_audit)?
+                .collect()
+        })
+    }
+
+    fn key_count(&mut self) -> Result<u64> {
+        with_read(&mut self.conn, |conn| {
+            let n: i64 = conn.query_row(SQL_KEY_COUNT, [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+
+    fn schema_version(&self) -> u32 {
+        SCHEMA_VERSION
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+//! The SQLite schema as code: the current [`SCHEMA`], its [`SCHEMA_VERSION`]
+//! (kept in `PRAGMA user_version`) and the ordered [`MIGRATIONS`] that bring
+//! an older database up to it.
+//!
+//! A new database is created from [`SCHEMA`] in one step; an existing one
+//! runs every migration from its version on, in one transaction. A test
+//! checks that a database created at version 1 (the fixture
+//! `tests/fixtures/keyhold-v1.sql`) and migrated has exactly the schema of a
+//! freshly created one. Changing the schema means: edit [`SCHEMA`], append a
+//! migration, bump [`SCHEMA_VERSION`], and keep a fixture of the old version.
+//!
+//! Tables (all `STRICT`):
+//!
+//! - `key_entry`: one row per key. `id` is the [`KeyId`](crate::KeyId) bits
+//!   as a signed 64-bit integer (the rowid, so lookups by id are a b-tree
+//!   search); `(owner, alias)` is unique and indexed, which also serves
+//!   `list_keys` (`WHERE owner = ? ORDER BY alias`). Policy scalars are
+//!   columns: `allowed_operations` (an [`OperationSet`](crate::OperationSet)
+//!   mask, NULL for "all the algorithm supports") and `max_uses` (NULL for
+//!   unlimited). `sealed_secret` is the sealer's opaque output;
+//!   `sealed_schema_version` is part of its AAD.
+//! - `key_caller_rule`, `key_path_prefix`: the list-valued parts of the
+//!   policy, ordered by `position`, deleted with their key (`ON DELETE
+//!   CASCADE`, which needs `PRAGMA foreign_keys=ON`).
+//! - `audit_log`: the hash-chained audit records, `seq` contiguous from 1.
+//!   It has no foreign key: records outlive the keys they name. Since
+//!   version 2 triggers refuse `UPDATE` and `DELETE` on it (the hash chain
+//!   detects edits by anyone who bypasses them; the triggers stop our own
+//!   code and maintenance tools from making them by mistake).
+
+/// Current schema version; also the version new secrets are sealed under
+/// (it is part of their AAD).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// `PRAGMA application_id` of a Keyhold database ("KHLD").
+pub(crate) const APPLICATION_ID: i32 = 0x4B48_4C44;
+
+/// The complete current schema, applied to an empty database.
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE key_entry (
+    id                    INTEGER PRIMARY KEY,
+    owner                 TEXT    NOT NULL,
+    alias                 TEXT    NOT NULL,
+    algorithm             TEXT    NOT NULL,
+    hd_scheme             TEXT,
+    origin                INTEGER NOT NULL,
+    public_key            BLOB    NOT NULL,
+    allowed_operations    INTEGER,
+    max_uses              INTEGER CHECK (max_uses >= 0),
+    usage_count           INTEGER NOT NULL DEFAULT 0 CHECK (usage_count >= 0),
+    created_at_ms         INTEGER NOT NULL,
+    sealer                TEXT    NOT NULL,
+    sealed_schema_version INTEGER NOT NULL,
+    sealed_secret         BLOB    NOT NULL,
+    UNIQUE (owner, alias)
+) STRICT;
+
+CREATE TABLE key_caller_rule (
+    key_id      INTEGER NOT NULL REFERENCES key_entry (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    uid         INTEGER,
+    app_id      TEXT,
+    code_sha256 BLOB,
+    PRIMARY KEY (key_id, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE key_path_prefix (
+    key_id   INTEGER NOT NULL REFERENCES key_entry (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    path     TEXT    NOT NULL,
+    PRIMARY KEY (key_id, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY CHECK (seq >= 1),
+    time_ms   INTEGER NOT NULL,
+    caller    TEXT    NOT NULL,
+    operation TEXT    NOT NULL,
+    key_id    INTEGER,
+    outcome   INTEGER,
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL
+) STRICT;
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+";
+
+/// One schema step: the SQL that takes a database from `from` to `from + 1`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    /// The version this step starts from.
+    pub from: u32,
+    /// The statements, run in the migration transaction.
+    pub sql: &'static str,
+}
+
+/// Every step, in order. Version 1 is the first released schema, so there
+/// is no step from 0: an empty database gets [`SCHEMA`].
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    sql: "
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+",
+}];
