@@ -139,8 +139,10 @@ impl SignatureScheme {
     pub fn supports(self, algorithm: Algorithm) -> bool {
         matches!(
             (self, algorithm),
-            (Self::EcdsaDer | Self::EcdsaCompact, Algorithm::Secp256k1 | Algorithm::P256)
-                | (Self::EcdsaRecoverable | Self::Bip340, Algorithm::Secp256k1)
+            (
+                Self::EcdsaDer | Self::EcdsaCompact,
+                Algorithm::Secp256k1 | Algorithm::P256
+            ) | (Self::EcdsaRecoverable | Self::Bip340, Algorithm::Secp256k1)
                 | (Self::Ed25519, Algorithm::Ed25519)
                 | (Self::HmacSha256, Algorithm::HmacSha256)
         )

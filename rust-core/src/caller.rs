@@ -60,9 +60,7 @@ impl Caller {
     /// refused, so key ownership always binds to one (package, certificate).
     pub fn android(uid: u32, mut packages: Vec<AndroidPackage>) -> Result<Self> {
         match packages.len() {
-            0 => Err(Error::PermissionDenied(format!(
-                "uid {uid} has no package"
-            ))),
+            0 => Err(Error::PermissionDenied(format!("uid {uid} has no package"))),
             1 => {
                 let package = packages.remove(0);
                 if package.signing_certs.is_empty() {
@@ -97,7 +95,9 @@ impl Caller {
     /// the uid, and to the executable digest when `bind_code` is set.
     pub fn default_rule(&self, bind_code: bool) -> Result<CallerRule> {
         match self {
-            Self::Unix { uid, exe_sha256, .. } => {
+            Self::Unix {
+                uid, exe_sha256, ..
+            } => {
                 let code = if bind_code {
                     Some(exe_sha256.ok_or_else(|| {
                         Error::InvalidArgument(

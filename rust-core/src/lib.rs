@@ -31,7 +31,7 @@ mod secret;
 mod store;
 
 pub use algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, SignatureScheme};
-pub use audit::{verify_chain, AuditChain, AuditRecord, AuditVerdict};
+pub use audit::{AuditChain, AuditRecord, AuditVerdict, verify_chain};
 pub use caller::{AndroidPackage, Caller, CallerRule, CodeDigest};
 pub use crypto::{EncodedPublicKey, Payload};
 pub use engine::*;
@@ -39,7 +39,7 @@ pub use error::{Error, ErrorCode, Result, SealerErrorKind};
 pub use hd::DerivationPath;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 pub use policy::{KeyPolicy, OperationSet};
-pub use protocol::{caller_from_identity_bytes, caller_to_identity_bytes, PROTOCOL_VERSION};
+pub use protocol::{PROTOCOL_VERSION, caller_from_identity_bytes, caller_to_identity_bytes};
 pub use sealer::{CountingSealer, SealContext, Sealer, SoftwareSealer};
 pub use secret::SecretBytes;
-pub use store::{KeyStore, MemoryStore, SqliteStore, StoredKey, SCHEMA_VERSION};
+pub use store::{KeyStore, MemoryStore, SCHEMA_VERSION, SqliteStore, StoredKey};

@@ -27,7 +27,10 @@ impl OperationSet {
 
     /// The operations in the set.
     pub fn iter(self) -> impl Iterator<Item = Operation> {
-        Operation::ALL.iter().copied().filter(move |o| self.contains(*o))
+        Operation::ALL
+            .iter()
+            .copied()
+            .filter(move |o| self.contains(*o))
     }
 
     /// The raw mask (storage form).

@@ -23,7 +23,10 @@ fn names_round_trip() {
 #[test]
 fn aliases_parse() {
     assert_eq!(Algorithm::from_name("secp256r1").unwrap(), Algorithm::P256);
-    assert_eq!(PublicKeyFormat::from_name("sec1").unwrap(), PublicKeyFormat::Sec1Compressed);
+    assert_eq!(
+        PublicKeyFormat::from_name("sec1").unwrap(),
+        PublicKeyFormat::Sec1Compressed
+    );
     assert!(Algorithm::from_name("rsa").is_err());
 }
 

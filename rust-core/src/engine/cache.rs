@@ -96,10 +96,9 @@ impl KeyCache {
                 None => break,
             }
         }
-        inner.by_alias.insert(
-            (key.owner.clone(), key.info.alias.clone()),
-            key.info.id,
-        );
+        inner
+            .by_alias
+            .insert((key.owner.clone(), key.info.alias.clone()), key.info.id);
         inner.by_id.insert(
             key.info.id,
             Entry {

@@ -7,13 +7,13 @@
 //! use records, never a record of a key's creation or deletion, and never
 //! breaks the chain (only whole records are committed, in order).
 
+use crate::Result;
 use crate::algorithm::Operation;
 use crate::audit::{AuditChain, AuditRecord};
 use crate::caller::Caller;
 use crate::error::ErrorCode;
 use crate::key::KeyId;
 use crate::store::KeyStore;
-use crate::{Error, Result};
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -82,20 +82,16 @@ impl Journal {
         Ok(())
     }
 
-    /// Commits pending records and usage counts.
+    /// Commits pending records and usage counts in one store transaction.
     pub(crate) fn flush(&mut self, store: &mut dyn KeyStore) -> Result<()> {
-        if !self.pending.is_empty() {
-            store.append_audit(&self.pending)?;
-            self.pending.clear();
-            self.oldest_pending = None;
+        if self.pending.is_empty() && self.usage.is_empty() {
+            return Ok(());
         }
-        for (id, delta) in self.usage.drain() {
-            match store.add_usage(id, delta, None) {
-                // The key was deleted since; its uses no longer matter.
-                Ok(_) | Err(Error::KeyNotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let usage: Vec<(KeyId, u64)> = self.usage.iter().map(|(k, v)| (*k, *v)).collect();
+        store.commit_journal(&self.pending, &usage)?;
+        self.pending.clear();
+        self.usage.clear();
+        self.oldest_pending = None;
         Ok(())
     }
 }

@@ -50,7 +50,7 @@ impl Default for Config {
             cache_capacity: 1024,
             cache_idle_ttl: Duration::from_secs(15 * 60),
             max_request_bytes: 1 << 20,
-            audit_batch: 256,
+            audit_batch: 4096,
             audit_max_delay: Duration::from_secs(1),
         }
     }
@@ -82,7 +82,11 @@ impl Keyhold {
     /// Opens the engine over a store and a sealer. Runs every algorithm's
     /// known-answer test and the sealer's self-test first; if any fails the
     /// engine does not open. Keys are unsealed lazily, on first use.
-    pub fn open(mut store: Box<dyn KeyStore>, sealer: Arc<dyn Sealer>, config: Config) -> Result<Self> {
+    pub fn open(
+        mut store: Box<dyn KeyStore>,
+        sealer: Arc<dyn Sealer>,
+        config: Config,
+    ) -> Result<Self> {
         crate::crypto::selftest::run_known_answer_tests()?;
         crate::sealer::self_test(sealer.as_ref())?;
         let journal = Journal::resume(store.last_audit()?.as_ref());
@@ -103,8 +107,16 @@ impl Keyhold {
     pub fn open_in_dir(dir: &Path, config: Config) -> Result<Self> {
         create_private_dir(dir)?;
         let sealer = SoftwareSealer::open_key_file(&dir.join("sealer.key"))?;
+        Self::open_in_dir_with(dir, Arc::new(sealer), config)
+    }
+
+    /// Opens `dir/keyhold.db` (creating `dir` with mode 0700) sealed by
+    /// `sealer`: the constructor for doors that bring a hardware sealer
+    /// (Android Keystore, Secure Enclave).
+    pub fn open_in_dir_with(dir: &Path, sealer: Arc<dyn Sealer>, config: Config) -> Result<Self> {
+        create_private_dir(dir)?;
         let store = SqliteStore::open(&dir.join("keyhold.db"))?;
-        Self::open(Box::new(store), Arc::new(sealer), config)
+        Self::open(Box::new(store), sealer, config)
     }
 
     /// The byte-level entry point for transports: decodes a

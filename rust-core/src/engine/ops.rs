@@ -30,12 +30,19 @@ struct AuditCtx {
 impl Keyhold {
     /// Creates a key inside the store: a single key of an algorithm, or an
     /// HD root from a fresh 32-byte seed. Returns its metadata.
-    pub fn generate_key(&self, caller: &Caller, spec: KeySpec, options: KeyOptions) -> Result<KeyInfo> {
+    pub fn generate_key(
+        &self,
+        caller: &Caller,
+        spec: KeySpec,
+        options: KeyOptions,
+    ) -> Result<KeyInfo> {
         self.audited(caller, Operation::GenerateKey, |ctx| {
             let (material, algorithm, hd) = match spec {
-                KeySpec::Single(algorithm) => {
-                    (KeyMaterial::single(PrivateKey::generate(algorithm)?), algorithm, None)
-                }
+                KeySpec::Single(algorithm) => (
+                    KeyMaterial::single(PrivateKey::generate(algorithm)?),
+                    algorithm,
+                    None,
+                ),
                 KeySpec::Hd(scheme) => {
                     let seed = SecretBytes::random(32)?;
                     let root = ExtendedPrivateKey::from_seed(scheme, seed.expose())?;
@@ -43,14 +50,30 @@ impl Keyhold {
                 }
             };
             let origin = KeyOrigin::Generated;
-            self.create_key(caller, Operation::GenerateKey, ctx, options, NewMaterial { material, algorithm, hd, origin })
+            self.create_key(
+                caller,
+                Operation::GenerateKey,
+                ctx,
+                options,
+                NewMaterial {
+                    material,
+                    algorithm,
+                    hd,
+                    origin,
+                },
+            )
         })
     }
 
     /// Imports key material (raw, PKCS#8, SEC1, BIP39 mnemonic, seed, xprv).
     /// The material is validated, self-tested and sealed; it can never be
     /// read back.
-    pub fn import_key(&self, caller: &Caller, material: ImportMaterial, options: KeyOptions) -> Result<KeyInfo> {
+    pub fn import_key(
+        &self,
+        caller: &Caller,
+        material: ImportMaterial,
+        options: KeyOptions,
+    ) -> Result<KeyInfo> {
         self.audited(caller, Operation::ImportKey, |ctx| {
             let new = parse_import(material)?;
             self.create_key(caller, Operation::ImportKey, ctx, options, new)
@@ -119,7 +142,8 @@ impl Keyhold {
     ) -> Result<bool> {
         self.audited(caller, Operation::Verify, |ctx| {
             let info = self.load_info(caller, key, Operation::Verify, ctx)?;
-            let needs_secret = info.hd_scheme.is_some() || path.is_some() || !info.algorithm.is_asymmetric();
+            let needs_secret =
+                info.hd_scheme.is_some() || path.is_some() || !info.algorithm.is_asymmetric();
             if !needs_secret {
                 let public = stored_public_key(&info)?;
                 let scheme = resolve_scheme(scheme, info.algorithm)?;
@@ -170,12 +194,22 @@ impl Keyhold {
                     Some(self.create_key(caller, Operation::DeriveKey, ctx, options, new)?)
                 }
             };
-            Ok(DerivedKey { public_key, xpub, stored })
+            Ok(DerivedKey {
+                public_key,
+                xpub,
+                stored,
+            })
         })
     }
 
     /// Encrypts app data with an AES-256-GCM key: nonce || ciphertext || tag.
-    pub fn encrypt(&self, caller: &Caller, key: &KeyRef, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    pub fn encrypt(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
         self.audited(caller, Operation::Encrypt, |ctx| {
             let loaded = self.load(caller, key, Operation::Encrypt, ctx)?;
             let PrivateKey::Aes256Gcm(k) = loaded.material.root_key() else {
@@ -188,7 +222,13 @@ impl Keyhold {
 
     /// Decrypts what [`Keyhold::encrypt`] produced; `DecryptionFailed` if
     /// the ciphertext, tag or associated data was altered.
-    pub fn decrypt(&self, caller: &Caller, key: &KeyRef, ciphertext: &[u8], aad: &[u8]) -> Result<SecretBytes> {
+    pub fn decrypt(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        ciphertext: &[u8],
+        aad: &[u8],
+    ) -> Result<SecretBytes> {
         self.audited(caller, Operation::Decrypt, |ctx| {
             let loaded = self.load(caller, key, Operation::Decrypt, ctx)?;
             let PrivateKey::Aes256Gcm(k) = loaded.material.root_key() else {
@@ -213,12 +253,17 @@ impl Keyhold {
         self.audited(caller, Operation::Agree, |ctx| {
             let length = if store_as.is_some() { 32 } else { kdf.length };
             if !(16..=64).contains(&length) {
-                return Err(Error::InvalidArgument("agreement output length must be 16..=64".into()));
+                return Err(Error::InvalidArgument(
+                    "agreement output length must be 16..=64".into(),
+                ));
             }
             let loaded = self.load(caller, key, Operation::Agree, ctx)?;
             let private = loaded.material.root_key();
             if loaded.info.hd_scheme.is_some()
-                || !matches!(private.algorithm(), Algorithm::Secp256k1 | Algorithm::P256 | Algorithm::X25519)
+                || !matches!(
+                    private.algorithm(),
+                    Algorithm::Secp256k1 | Algorithm::P256 | Algorithm::X25519
+                )
             {
                 return Err(incompatible(&loaded.info, "agree"));
             }
@@ -229,14 +274,23 @@ impl Keyhold {
             match store_as {
                 None => Ok(Agreement::Secret(derived)),
                 Some(options) => {
-                    let material = KeyMaterial::single(PrivateKey::from_bytes(Algorithm::Aes256Gcm, derived.expose())?);
+                    let material = KeyMaterial::single(PrivateKey::from_bytes(
+                        Algorithm::Aes256Gcm,
+                        derived.expose(),
+                    )?);
                     let new = NewMaterial {
                         material,
                         algorithm: Algorithm::Aes256Gcm,
                         hd: None,
                         origin: KeyOrigin::Derived,
                     };
-                    Ok(Agreement::Stored(self.create_key(caller, Operation::Agree, ctx, options, new)?))
+                    Ok(Agreement::Stored(self.create_key(
+                        caller,
+                        Operation::Agree,
+                        ctx,
+                        options,
+                        new,
+                    )?))
                 }
             }
         })
@@ -269,14 +323,20 @@ impl Keyhold {
     pub fn get_key_info(&self, caller: &Caller, key: &KeyRef) -> Result<KeyInfo> {
         self.audited(caller, Operation::GetKeyInfo, |ctx| {
             self.flush()?;
-            self.load_stored(caller, key, Operation::GetKeyInfo, ctx).map(|s| s.info)
+            self.load_stored(caller, key, Operation::GetKeyInfo, ctx)
+                .map(|s| s.info)
         })
     }
 
     // ---- shared paths -------------------------------------------------
 
     /// Runs `op` and records its outcome in the audit journal.
-    fn audited<T>(&self, caller: &Caller, operation: Operation, op: impl FnOnce(&mut AuditCtx) -> Result<T>) -> Result<T> {
+    fn audited<T>(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        op: impl FnOnce(&mut AuditCtx) -> Result<T>,
+    ) -> Result<T> {
         let mut ctx = AuditCtx::default();
         let result = op(&mut ctx);
         if ctx.committed {
@@ -295,7 +355,13 @@ impl Keyhold {
     }
 
     /// The stored record, authorised for `operation`, without unsealing.
-    fn load_stored(&self, caller: &Caller, key: &KeyRef, operation: Operation, ctx: &mut AuditCtx) -> Result<StoredKey> {
+    fn load_stored(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        operation: Operation,
+        ctx: &mut AuditCtx,
+    ) -> Result<StoredKey> {
         let owner = caller.owner();
         let mut seen = None;
         let stored = lock(&self.store).load_key(&owner, key, &mut |s| {
@@ -308,18 +374,31 @@ impl Keyhold {
 
     /// Public metadata, authorised for `operation`: from the cache when the
     /// key is there, else from the store (no unseal).
-    fn load_info(&self, caller: &Caller, key: &KeyRef, operation: Operation, ctx: &mut AuditCtx) -> Result<KeyInfo> {
+    fn load_info(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        operation: Operation,
+        ctx: &mut AuditCtx,
+    ) -> Result<KeyInfo> {
         if let Some(hit) = self.cached(caller, key) {
             ctx.key_id = Some(hit.info.id);
             authorize(&hit.info.policy, caller, operation)?;
             return Ok(hit.info.clone());
         }
-        self.load_stored(caller, key, operation, ctx).map(|s| s.info)
+        self.load_stored(caller, key, operation, ctx)
+            .map(|s| s.info)
     }
 
     /// The unsealed key, authorised for `operation`. Unseals at most once per
     /// key while it stays cached.
-    fn load(&self, caller: &Caller, key: &KeyRef, operation: Operation, ctx: &mut AuditCtx) -> Result<Arc<LoadedKey>> {
+    fn load(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        operation: Operation,
+        ctx: &mut AuditCtx,
+    ) -> Result<Arc<LoadedKey>> {
         if let Some(hit) = self.cached(caller, key) {
             ctx.key_id = Some(hit.info.id);
             authorize(&hit.info.policy, caller, operation)?;
@@ -332,9 +411,15 @@ impl Keyhold {
             return Ok(hit);
         }
         let stored = self.load_stored(caller, key, operation, ctx)?;
-        let aad = self.seal_context(&stored.info, &stored.owner, stored.sealed_schema_version).to_aad();
+        let aad = self
+            .seal_context(&stored.info, &stored.owner, stored.sealed_schema_version)
+            .to_aad();
         let secret = self.sealer.unseal(&stored.sealed_secret, &aad)?;
-        let material = KeyMaterial::from_secret_bytes(stored.info.algorithm, stored.info.hd_scheme, secret.expose())?;
+        let material = KeyMaterial::from_secret_bytes(
+            stored.info.algorithm,
+            stored.info.hd_scheme,
+            secret.expose(),
+        )?;
         let loaded = Arc::new(LoadedKey {
             info: stored.info,
             owner: stored.owner,
@@ -356,7 +441,9 @@ impl Keyhold {
     /// key has a limit, otherwise in the journal.
     fn consume_use(&self, info: &KeyInfo) -> Result<()> {
         match info.policy.max_uses {
-            Some(limit) => lock(&self.store).add_usage(info.id, 1, Some(limit)).map(drop),
+            Some(limit) => lock(&self.store)
+                .add_usage(info.id, 1, Some(limit))
+                .map(drop),
             None => {
                 lock(&self.journal).count_use(info.id);
                 Ok(())
@@ -364,7 +451,12 @@ impl Keyhold {
         }
     }
 
-    fn seal_context<'a>(&self, info: &KeyInfo, owner: &'a str, schema_version: u32) -> SealContext<'a> {
+    fn seal_context<'a>(
+        &self,
+        info: &KeyInfo,
+        owner: &'a str,
+        schema_version: u32,
+    ) -> SealContext<'a> {
         SealContext {
             key_id: info.id,
             owner,
@@ -389,7 +481,9 @@ impl Keyhold {
         let policy = resolve_policy(caller, options.policy, options.bind_to_caller_code, new.hd)?;
         let owner = caller.owner();
         // Refuse a taken alias before spending a (slow) hardware seal.
-        match lock(&self.store).load_key(&owner, &KeyRef::Alias(options.alias.clone()), &mut |_| Ok(())) {
+        match lock(&self.store).load_key(&owner, &KeyRef::Alias(options.alias.clone()), &mut |_| {
+            Ok(())
+        }) {
             Ok(_) => return Err(Error::AliasExists(options.alias)),
             Err(Error::KeyNotFound(_)) => {}
             Err(e) => return Err(e),
@@ -401,14 +495,22 @@ impl Keyhold {
             algorithm: new.algorithm,
             hd_scheme: new.hd,
             origin: new.origin,
-            public_key: new.material.root_public_key().map(|p| p.canonical_bytes()).unwrap_or_default(),
+            public_key: new
+                .material
+                .root_public_key()
+                .map(|p| p.canonical_bytes())
+                .unwrap_or_default(),
             policy,
             usage_count: 0,
             created_at_ms: now_ms(),
             sealer: self.sealer.name(),
         };
-        let aad = self.seal_context(&info, &owner, self.schema_version).to_aad();
-        let sealed_secret = self.sealer.seal(new.material.to_secret_bytes().expose(), &aad)?;
+        let aad = self
+            .seal_context(&info, &owner, self.schema_version)
+            .to_aad();
+        let sealed_secret = self
+            .sealer
+            .seal(new.material.to_secret_bytes().expose(), &aad)?;
         let stored = StoredKey {
             info,
             owner,
@@ -443,10 +545,16 @@ fn authorize(policy: &KeyPolicy, caller: &Caller, operation: Operation) -> Resul
 }
 
 /// Runs `f` with the key at `path` (checked against the policy) or the key itself.
-fn with_node_key<T>(loaded: &LoadedKey, path: Option<&DerivationPath>, f: impl FnOnce(&PrivateKey) -> Result<T>) -> Result<T> {
+fn with_node_key<T>(
+    loaded: &LoadedKey,
+    path: Option<&DerivationPath>,
+    f: impl FnOnce(&PrivateKey) -> Result<T>,
+) -> Result<T> {
     match (path, loaded.info.hd_scheme) {
         (None, None) => f(loaded.material.root_key()),
-        (Some(_), None) => Err(Error::InvalidPath("a derivation path needs a hierarchical-deterministic key".into())),
+        (Some(_), None) => Err(Error::InvalidPath(
+            "a derivation path needs a hierarchical-deterministic key".into(),
+        )),
         (path, Some(_)) => {
             let path = path.cloned().unwrap_or_default();
             loaded.info.policy.check_path(&path)?;
@@ -456,7 +564,10 @@ fn with_node_key<T>(loaded: &LoadedKey, path: Option<&DerivationPath>, f: impl F
     }
 }
 
-fn resolve_scheme(scheme: Option<SignatureScheme>, algorithm: Algorithm) -> Result<SignatureScheme> {
+fn resolve_scheme(
+    scheme: Option<SignatureScheme>,
+    algorithm: Algorithm,
+) -> Result<SignatureScheme> {
     match scheme {
         Some(s) => Ok(s),
         None => SignatureScheme::default_for(algorithm),
@@ -465,10 +576,17 @@ fn resolve_scheme(scheme: Option<SignatureScheme>, algorithm: Algorithm) -> Resu
 
 fn stored_public_key(info: &KeyInfo) -> Result<PublicKey> {
     if !info.algorithm.is_asymmetric() {
-        return Err(Error::IncompatibleKey(format!("{} keys have no public key", info.algorithm)));
+        return Err(Error::IncompatibleKey(format!(
+            "{} keys have no public key",
+            info.algorithm
+        )));
     }
-    PublicKey::parse(info.algorithm, &info.public_key)
-        .map_err(|e| Error::CorruptKeyRecord(format!("stored public key of {} does not parse: {e}", info.id)))
+    PublicKey::parse(info.algorithm, &info.public_key).map_err(|e| {
+        Error::CorruptKeyRecord(format!(
+            "stored public key of {} does not parse: {e}",
+            info.id
+        ))
+    })
 }
 
 fn incompatible(info: &KeyInfo, what: &str) -> Error {
@@ -477,7 +595,12 @@ fn incompatible(info: &KeyInfo, what: &str) -> Error {
 }
 
 /// Fills in the creator's rule when no callers are named, and bounds the policy.
-fn resolve_policy(caller: &Caller, mut policy: KeyPolicy, bind_code: bool, hd: Option<HdScheme>) -> Result<KeyPolicy> {
+fn resolve_policy(
+    caller: &Caller,
+    mut policy: KeyPolicy,
+    bind_code: bool,
+    hd: Option<HdScheme>,
+) -> Result<KeyPolicy> {
     if policy.allowed_callers.is_empty() {
         policy.allowed_callers.push(caller.default_rule(bind_code)?);
     } else if !policy.allowed_callers.iter().any(|r| caller.matches(r)) {
@@ -485,11 +608,17 @@ fn resolve_policy(caller: &Caller, mut policy: KeyPolicy, bind_code: bool, hd: O
             "the policy's allowed callers must include the creating caller".into(),
         ));
     }
-    if policy.allowed_callers.len() > MAX_POLICY_ENTRIES || policy.allowed_path_prefixes.len() > MAX_POLICY_ENTRIES {
-        return Err(Error::InvalidArgument(format!("a policy holds at most {MAX_POLICY_ENTRIES} entries per list")));
+    if policy.allowed_callers.len() > MAX_POLICY_ENTRIES
+        || policy.allowed_path_prefixes.len() > MAX_POLICY_ENTRIES
+    {
+        return Err(Error::InvalidArgument(format!(
+            "a policy holds at most {MAX_POLICY_ENTRIES} entries per list"
+        )));
     }
     if !policy.allowed_path_prefixes.is_empty() && hd.is_none() {
-        return Err(Error::InvalidArgument("path prefixes apply only to HD keys".into()));
+        return Err(Error::InvalidArgument(
+            "path prefixes apply only to HD keys".into(),
+        ));
     }
     if policy.max_uses == Some(0) {
         policy.max_uses = None;
@@ -520,7 +649,11 @@ fn parse_import(material: ImportMaterial) -> Result<NewMaterial> {
             let algorithm = key.algorithm();
             imported(KeyMaterial::single(key), algorithm, None)
         }
-        ImportMaterial::Mnemonic { phrase, passphrase, scheme } => {
+        ImportMaterial::Mnemonic {
+            phrase,
+            passphrase,
+            scheme,
+        } => {
             let phrase = std::str::from_utf8(phrase.expose())
                 .map_err(|_| Error::InvalidMnemonic("mnemonic is not UTF-8".into()))?;
             let passphrase = std::str::from_utf8(passphrase.expose())

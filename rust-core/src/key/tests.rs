@@ -27,7 +27,11 @@ fn alias_rules() {
 
 #[test]
 fn origin_round_trip() {
-    for o in [KeyOrigin::Generated, KeyOrigin::Imported, KeyOrigin::Derived] {
+    for o in [
+        KeyOrigin::Generated,
+        KeyOrigin::Imported,
+        KeyOrigin::Derived,
+    ] {
         assert_eq!(KeyOrigin::from_u8(o.as_u8()), Some(o));
     }
     assert_eq!(KeyOrigin::from_u8(9), None);

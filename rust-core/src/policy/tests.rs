@@ -27,13 +27,19 @@ fn caller_check_requires_a_matching_rule() {
 #[test]
 fn operation_and_usage_checks() {
     let policy = KeyPolicy {
-        allowed_operations: Some(OperationSet::of(&[Operation::Sign, Operation::GetPublicKey])),
+        allowed_operations: Some(OperationSet::of(&[
+            Operation::Sign,
+            Operation::GetPublicKey,
+        ])),
         max_uses: Some(2),
         ..KeyPolicy::default()
     };
     assert!(policy.check_operation(Operation::Sign).is_ok());
     assert_eq!(
-        policy.check_operation(Operation::Decrypt).unwrap_err().code(),
+        policy
+            .check_operation(Operation::Decrypt)
+            .unwrap_err()
+            .code(),
         crate::ErrorCode::OperationNotAllowed
     );
     assert!(policy.check_usage(1).is_ok());
@@ -41,7 +47,11 @@ fn operation_and_usage_checks() {
         policy.check_usage(2).unwrap_err().code(),
         crate::ErrorCode::UsageLimitExceeded
     );
-    assert!(KeyPolicy::default().check_operation(Operation::Decrypt).is_ok());
+    assert!(
+        KeyPolicy::default()
+            .check_operation(Operation::Decrypt)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -50,9 +60,11 @@ fn path_prefixes() {
         allowed_path_prefixes: vec![DerivationPath::parse("m/44'/60'").unwrap()],
         ..KeyPolicy::default()
     };
-    assert!(policy
-        .check_path(&DerivationPath::parse("m/44'/60'/0'/0/0").unwrap())
-        .is_ok());
+    assert!(
+        policy
+            .check_path(&DerivationPath::parse("m/44'/60'/0'/0/0").unwrap())
+            .is_ok()
+    );
     assert_eq!(
         policy
             .check_path(&DerivationPath::parse("m/44'/0'/0'").unwrap())
@@ -66,6 +78,9 @@ fn path_prefixes() {
 fn operation_set_bits_round_trip() {
     let set = OperationSet::of(&[Operation::Sign, Operation::Verify]);
     assert_eq!(OperationSet::from_bits(set.bits()), set);
-    assert_eq!(set.iter().collect::<Vec<_>>(), vec![Operation::Sign, Operation::Verify]);
+    assert_eq!(
+        set.iter().collect::<Vec<_>>(),
+        vec![Operation::Sign, Operation::Verify]
+    );
     assert_eq!(OperationSet::from_bits(0x8000_0000), OperationSet::empty());
 }

@@ -42,15 +42,17 @@ fn unknown(what: &str, value: i32) -> Error {
 
 pub(super) fn algorithm(value: i32) -> Result<Option<Algorithm>> {
     use pb::Algorithm as P;
-    Ok(match P::try_from(value).map_err(|_| unknown("algorithm", value))? {
-        P::Unspecified => None,
-        P::Secp256k1 => Some(Algorithm::Secp256k1),
-        P::P256 => Some(Algorithm::P256),
-        P::Ed25519 => Some(Algorithm::Ed25519),
-        P::X25519 => Some(Algorithm::X25519),
-        P::Aes256Gcm => Some(Algorithm::Aes256Gcm),
-        P::HmacSha256 => Some(Algorithm::HmacSha256),
-    })
+    Ok(
+        match P::try_from(value).map_err(|_| unknown("algorithm", value))? {
+            P::Unspecified => None,
+            P::Secp256k1 => Some(Algorithm::Secp256k1),
+            P::P256 => Some(Algorithm::P256),
+            P::Ed25519 => Some(Algorithm::Ed25519),
+            P::X25519 => Some(Algorithm::X25519),
+            P::Aes256Gcm => Some(Algorithm::Aes256Gcm),
+            P::HmacSha256 => Some(Algorithm::HmacSha256),
+        },
+    )
 }
 
 pub(super) fn algorithm_out(value: Algorithm) -> pb::Algorithm {
@@ -67,12 +69,14 @@ pub(super) fn algorithm_out(value: Algorithm) -> pb::Algorithm {
 
 pub(super) fn hd_scheme(value: i32) -> Result<Option<HdScheme>> {
     use pb::HdScheme as P;
-    Ok(match P::try_from(value).map_err(|_| unknown("hd scheme", value))? {
-        P::Unspecified => None,
-        P::Bip32Secp256k1 => Some(HdScheme::Bip32Secp256k1),
-        P::Slip10Ed25519 => Some(HdScheme::Slip10Ed25519),
-        P::Slip10P256 => Some(HdScheme::Slip10P256),
-    })
+    Ok(
+        match P::try_from(value).map_err(|_| unknown("hd scheme", value))? {
+            P::Unspecified => None,
+            P::Bip32Secp256k1 => Some(HdScheme::Bip32Secp256k1),
+            P::Slip10Ed25519 => Some(HdScheme::Slip10Ed25519),
+            P::Slip10P256 => Some(HdScheme::Slip10P256),
+        },
+    )
 }
 
 fn hd_scheme_out(value: Option<HdScheme>) -> pb::HdScheme {
@@ -87,51 +91,57 @@ fn hd_scheme_out(value: Option<HdScheme>) -> pb::HdScheme {
 
 pub(super) fn signature_scheme(value: i32) -> Result<Option<SignatureScheme>> {
     use pb::SignatureScheme as P;
-    Ok(match P::try_from(value).map_err(|_| unknown("signature scheme", value))? {
-        P::Unspecified => None,
-        P::EcdsaDer => Some(SignatureScheme::EcdsaDer),
-        P::EcdsaCompact => Some(SignatureScheme::EcdsaCompact),
-        P::EcdsaRecoverable => Some(SignatureScheme::EcdsaRecoverable),
-        P::Bip340 => Some(SignatureScheme::Bip340),
-        P::Ed25519 => Some(SignatureScheme::Ed25519),
-        P::HmacSha256Tag => Some(SignatureScheme::HmacSha256),
-    })
+    Ok(
+        match P::try_from(value).map_err(|_| unknown("signature scheme", value))? {
+            P::Unspecified => None,
+            P::EcdsaDer => Some(SignatureScheme::EcdsaDer),
+            P::EcdsaCompact => Some(SignatureScheme::EcdsaCompact),
+            P::EcdsaRecoverable => Some(SignatureScheme::EcdsaRecoverable),
+            P::Bip340 => Some(SignatureScheme::Bip340),
+            P::Ed25519 => Some(SignatureScheme::Ed25519),
+            P::HmacSha256Tag => Some(SignatureScheme::HmacSha256),
+        },
+    )
 }
 
 pub(super) fn public_key_format(value: i32) -> Result<PublicKeyFormat> {
     use pb::PublicKeyFormat as P;
-    Ok(match P::try_from(value).map_err(|_| unknown("public key format", value))? {
-        // The canonical form is the default.
-        P::Unspecified | P::Sec1Compressed => PublicKeyFormat::Sec1Compressed,
-        P::Sec1Uncompressed => PublicKeyFormat::Sec1Uncompressed,
-        P::Raw => PublicKeyFormat::Raw,
-        P::SpkiDer => PublicKeyFormat::SpkiDer,
-        P::SpkiPem => PublicKeyFormat::SpkiPem,
-        P::Jwk => PublicKeyFormat::Jwk,
-        P::Xpub => PublicKeyFormat::Xpub,
-        P::EthAddress => PublicKeyFormat::EthAddress,
-        P::BtcP2wpkh => PublicKeyFormat::BtcP2wpkh,
-    })
+    Ok(
+        match P::try_from(value).map_err(|_| unknown("public key format", value))? {
+            // The canonical form is the default.
+            P::Unspecified | P::Sec1Compressed => PublicKeyFormat::Sec1Compressed,
+            P::Sec1Uncompressed => PublicKeyFormat::Sec1Uncompressed,
+            P::Raw => PublicKeyFormat::Raw,
+            P::SpkiDer => PublicKeyFormat::SpkiDer,
+            P::SpkiPem => PublicKeyFormat::SpkiPem,
+            P::Jwk => PublicKeyFormat::Jwk,
+            P::Xpub => PublicKeyFormat::Xpub,
+            P::EthAddress => PublicKeyFormat::EthAddress,
+            P::BtcP2wpkh => PublicKeyFormat::BtcP2wpkh,
+        },
+    )
 }
 
 fn operation(value: i32) -> Result<Operation> {
     use pb::Operation as P;
-    Ok(match P::try_from(value).map_err(|_| unknown("operation", value))? {
-        P::Unspecified => return Err(unknown("operation", value)),
-        P::GenerateKey => Operation::GenerateKey,
-        P::ImportKey => Operation::ImportKey,
-        P::GetPublicKey => Operation::GetPublicKey,
-        P::Sign => Operation::Sign,
-        P::Verify => Operation::Verify,
-        P::DeriveKey => Operation::DeriveKey,
-        P::Encrypt => Operation::Encrypt,
-        P::Decrypt => Operation::Decrypt,
-        P::Agree => Operation::Agree,
-        P::DeleteKey => Operation::DeleteKey,
-        P::ListKeys => Operation::ListKeys,
-        P::GetKeyInfo => Operation::GetKeyInfo,
-        P::AuditVerify => Operation::AuditVerify,
-    })
+    Ok(
+        match P::try_from(value).map_err(|_| unknown("operation", value))? {
+            P::Unspecified => return Err(unknown("operation", value)),
+            P::GenerateKey => Operation::GenerateKey,
+            P::ImportKey => Operation::ImportKey,
+            P::GetPublicKey => Operation::GetPublicKey,
+            P::Sign => Operation::Sign,
+            P::Verify => Operation::Verify,
+            P::DeriveKey => Operation::DeriveKey,
+            P::Encrypt => Operation::Encrypt,
+            P::Decrypt => Operation::Decrypt,
+            P::Agree => Operation::Agree,
+            P::DeleteKey => Operation::DeleteKey,
+            P::ListKeys => Operation::ListKeys,
+            P::GetKeyInfo => Operation::GetKeyInfo,
+            P::AuditVerify => Operation::AuditVerify,
+        },
+    )
 }
 
 fn operation_out(value: Operation) -> pb::Operation {
@@ -187,9 +197,9 @@ pub(super) fn required_path(value: &str) -> Result<DerivationPath> {
 }
 
 fn code_digest(bytes: &[u8], what: &str) -> Result<CodeDigest> {
-    bytes
-        .try_into()
-        .map_err(|_| Error::InvalidArgument(format!("{what} must be 32 bytes, got {}", bytes.len())))
+    bytes.try_into().map_err(|_| {
+        Error::InvalidArgument(format!("{what} must be 32 bytes, got {}", bytes.len()))
+    })
 }
 
 fn caller_rule(rule: pb::CallerRule) -> Result<CallerRule> {
@@ -211,9 +221,21 @@ fn caller_rule(rule: pb::CallerRule) -> Result<CallerRule> {
 pub(super) fn key_options(alias: String, policy: Option<pb::KeyPolicy>) -> Result<KeyOptions> {
     limit("alias", alias.len(), MAX_ALIAS_LEN)?;
     let policy = policy.unwrap_or_default();
-    limit("allowed callers", policy.allowed_callers.len(), MAX_POLICY_ITEMS)?;
-    limit("allowed operations", policy.allowed_operations.len(), MAX_POLICY_ITEMS)?;
-    limit("allowed path prefixes", policy.allowed_path_prefixes.len(), MAX_POLICY_ITEMS)?;
+    limit(
+        "allowed callers",
+        policy.allowed_callers.len(),
+        MAX_POLICY_ITEMS,
+    )?;
+    limit(
+        "allowed operations",
+        policy.allowed_operations.len(),
+        MAX_POLICY_ITEMS,
+    )?;
+    limit(
+        "allowed path prefixes",
+        policy.allowed_path_prefixes.len(),
+        MAX_POLICY_ITEMS,
+    )?;
     let allowed_operations = if policy.allowed_operations.is_empty() {
         None
     } else {
@@ -285,13 +307,15 @@ pub(super) fn key_info_out(info: &KeyInfo) -> pb::KeyInfo {
 }
 
 /// The payload oneof of sign/verify: a message, or a digest of exactly 32 bytes.
-pub(super) fn payload<'a>(message: Option<&'a [u8]>, digest: Option<&'a [u8]>) -> Result<Payload<'a>> {
+pub(super) fn payload<'a>(
+    message: Option<&'a [u8]>,
+    digest: Option<&'a [u8]>,
+) -> Result<Payload<'a>> {
     match (message, digest) {
         (Some(m), None) => Ok(Payload::Message(m)),
-        (None, Some(d)) => d
-            .try_into()
-            .map(Payload::Digest)
-            .map_err(|_| Error::InvalidArgument(format!("a digest must be 32 bytes, got {}", d.len()))),
+        (None, Some(d)) => d.try_into().map(Payload::Digest).map_err(|_| {
+            Error::InvalidArgument(format!("a digest must be 32 bytes, got {}", d.len()))
+        }),
         _ => Err(Error::MalformedRequest("missing message or digest".into())),
     }
 }
@@ -315,7 +339,9 @@ pub(super) fn error_code_out(code: ErrorCode) -> pb::ErrorCode {
 pub(super) fn caller(identity: pb::CallerIdentity) -> Result<Caller> {
     use pb::caller_identity::Kind;
     match identity.kind {
-        None => Err(Error::MalformedRequest("caller identity has no kind".into())),
+        None => Err(Error::MalformedRequest(
+            "caller identity has no kind".into(),
+        )),
         Some(Kind::Unix(peer)) => Ok(Caller::Unix {
             uid: peer.uid,
             gid: peer.gid,
@@ -350,7 +376,9 @@ pub(super) fn caller(identity: pb::CallerIdentity) -> Result<Caller> {
         }
         Some(Kind::Embedded(app)) => {
             if app.app_id.is_empty() {
-                return Err(Error::MalformedRequest("embedded caller has no app id".into()));
+                return Err(Error::MalformedRequest(
+                    "embedded caller has no app id".into(),
+                ));
             }
             Ok(Caller::Embedded { app_id: app.app_id })
         }
@@ -376,10 +404,16 @@ pub(super) fn identity(caller: &Caller) -> pb::CallerIdentity {
             packages: vec![pb::AndroidPackage {
                 package_name: package.package_name.clone(),
                 signing_cert_sha256: package.signing_certs.iter().map(|d| d.to_vec()).collect(),
-                past_signing_cert_sha256: package.past_signing_certs.iter().map(|d| d.to_vec()).collect(),
+                past_signing_cert_sha256: package
+                    .past_signing_certs
+                    .iter()
+                    .map(|d| d.to_vec())
+                    .collect(),
             }],
         }),
-        Caller::Embedded { app_id } => Kind::Embedded(pb::EmbeddedApp { app_id: app_id.clone() }),
+        Caller::Embedded { app_id } => Kind::Embedded(pb::EmbeddedApp {
+            app_id: app_id.clone(),
+        }),
     };
     pb::CallerIdentity { kind: Some(kind) }
 }

@@ -26,11 +26,21 @@ pub(super) fn dispatch(engine: &Keyhold, caller: &Caller, bytes: &[u8]) -> Resul
         Op::Verify(r) => R::Verify(verify(engine, caller, r)?),
         Op::DeriveKey(r) => R::DeriveKey(derive_key(engine, caller, r)?),
         Op::Encrypt(r) => R::Encrypt(pb::EncryptResponse {
-            ciphertext: engine.encrypt(caller, &convert::key_ref(r.key)?, &r.plaintext, &r.associated_data)?,
+            ciphertext: engine.encrypt(
+                caller,
+                &convert::key_ref(r.key)?,
+                &r.plaintext,
+                &r.associated_data,
+            )?,
         }),
         Op::Decrypt(r) => R::Decrypt(pb::DecryptResponse {
             plaintext: engine
-                .decrypt(caller, &convert::key_ref(r.key)?, &r.ciphertext, &r.associated_data)?
+                .decrypt(
+                    caller,
+                    &convert::key_ref(r.key)?,
+                    &r.ciphertext,
+                    &r.associated_data,
+                )?
                 .expose()
                 .to_vec(),
         }),
@@ -40,10 +50,16 @@ pub(super) fn dispatch(engine: &Keyhold, caller: &Caller, bytes: &[u8]) -> Resul
             R::DeleteKey(pb::DeleteKeyResponse {})
         }
         Op::ListKeys(_) => R::ListKeys(pb::ListKeysResponse {
-            keys: engine.list_keys(caller)?.iter().map(convert::key_info_out).collect(),
+            keys: engine
+                .list_keys(caller)?
+                .iter()
+                .map(convert::key_info_out)
+                .collect(),
         }),
         Op::GetKeyInfo(r) => R::GetKeyInfo(pb::GetKeyInfoResponse {
-            key: Some(convert::key_info_out(&engine.get_key_info(caller, &convert::key_ref(r.key)?)?)),
+            key: Some(convert::key_info_out(
+                &engine.get_key_info(caller, &convert::key_ref(r.key)?)?,
+            )),
         }),
         Op::AuditVerify(_) => {
             let verdict = engine.verify_audit()?;
@@ -54,16 +70,24 @@ pub(super) fn dispatch(engine: &Keyhold, caller: &Caller, bytes: &[u8]) -> Resul
             })
         }
     };
-    Ok(pb::Response { result: Some(result) })
+    Ok(pb::Response {
+        result: Some(result),
+    })
 }
 
-fn generate_key(engine: &Keyhold, caller: &Caller, r: pb::GenerateKeyRequest) -> Result<pb::GenerateKeyResponse> {
+fn generate_key(
+    engine: &Keyhold,
+    caller: &Caller,
+    r: pb::GenerateKeyRequest,
+) -> Result<pb::GenerateKeyResponse> {
     let algorithm = convert::algorithm(r.algorithm)?;
     let spec = match (convert::hd_scheme(r.hd_scheme)?, algorithm) {
         (Some(scheme), None) => KeySpec::Hd(scheme),
         (Some(scheme), Some(a)) if a == scheme.algorithm() => KeySpec::Hd(scheme),
         (Some(scheme), Some(a)) => {
-            return Err(Error::InvalidArgument(format!("HD scheme {scheme} does not derive {a} keys")));
+            return Err(Error::InvalidArgument(format!(
+                "HD scheme {scheme} does not derive {a} keys"
+            )));
         }
         (None, Some(a)) => KeySpec::Single(a),
         (None, None) => return Err(Error::MalformedRequest("missing algorithm".into())),
@@ -82,7 +106,11 @@ fn secret(what: &'static str, bytes: Vec<u8>) -> Result<SecretBytes> {
     Ok(secret)
 }
 
-fn import_key(engine: &Keyhold, caller: &Caller, r: pb::ImportKeyRequest) -> Result<pb::ImportKeyResponse> {
+fn import_key(
+    engine: &Keyhold,
+    caller: &Caller,
+    r: pb::ImportKeyRequest,
+) -> Result<pb::ImportKeyResponse> {
     use pb::import_key_request::Material as M;
     let algorithm = convert::algorithm(r.algorithm)?;
     let scheme = convert::hd_scheme(r.hd_scheme)?;
@@ -94,9 +122,13 @@ fn import_key(engine: &Keyhold, caller: &Caller, r: pb::ImportKeyRequest) -> Res
             (None, None) => Ok(HdScheme::Bip32Secp256k1),
         }
     };
-    let material = match r.material.ok_or_else(|| Error::MalformedRequest("missing key material".into()))? {
+    let material = match r
+        .material
+        .ok_or_else(|| Error::MalformedRequest("missing key material".into()))?
+    {
         M::RawPrivateKey(bytes) => ImportMaterial::RawPrivateKey {
-            algorithm: algorithm.ok_or_else(|| Error::InvalidArgument("a raw key needs an algorithm".into()))?,
+            algorithm: algorithm
+                .ok_or_else(|| Error::InvalidArgument("a raw key needs an algorithm".into()))?,
             secret: secret("private key", bytes)?,
         },
         M::Pkcs8(bytes) => ImportMaterial::Pkcs8 {
@@ -125,7 +157,11 @@ fn import_key(engine: &Keyhold, caller: &Caller, r: pb::ImportKeyRequest) -> Res
     })
 }
 
-fn get_public_key(engine: &Keyhold, caller: &Caller, r: pb::GetPublicKeyRequest) -> Result<pb::GetPublicKeyResponse> {
+fn get_public_key(
+    engine: &Keyhold,
+    caller: &Caller,
+    r: pb::GetPublicKeyRequest,
+) -> Result<pb::GetPublicKeyResponse> {
     let key = convert::key_ref(r.key)?;
     let path = convert::path(&r.path)?;
     let format = convert::public_key_format(r.format)?;
@@ -169,7 +205,11 @@ fn verify(engine: &Keyhold, caller: &Caller, r: pb::VerifyRequest) -> Result<pb:
     Ok(pb::VerifyResponse { valid })
 }
 
-fn derive_key(engine: &Keyhold, caller: &Caller, r: pb::DeriveKeyRequest) -> Result<pb::DeriveKeyResponse> {
+fn derive_key(
+    engine: &Keyhold,
+    caller: &Caller,
+    r: pb::DeriveKeyRequest,
+) -> Result<pb::DeriveKeyResponse> {
     let key = convert::key_ref(r.key)?;
     let path: DerivationPath = convert::required_path(&r.path)?;
     let store_as = if r.store_as_alias.is_empty() {
@@ -200,14 +240,16 @@ fn agree(engine: &Keyhold, caller: &Caller, r: pb::AgreeRequest) -> Result<pb::A
     } else {
         Some(convert::key_options(r.store_as_alias, r.policy)?)
     };
-    Ok(match engine.agree(caller, &key, &r.peer_public_key, &kdf, store_as)? {
-        Agreement::Secret(secret) => pb::AgreeResponse {
-            derived_secret: secret.expose().to_vec(),
-            stored: None,
+    Ok(
+        match engine.agree(caller, &key, &r.peer_public_key, &kdf, store_as)? {
+            Agreement::Secret(secret) => pb::AgreeResponse {
+                derived_secret: secret.expose().to_vec(),
+                stored: None,
+            },
+            Agreement::Stored(info) => pb::AgreeResponse {
+                derived_secret: Vec::new(),
+                stored: Some(convert::key_info_out(&info)),
+            },
         },
-        Agreement::Stored(info) => pb::AgreeResponse {
-            derived_secret: Vec::new(),
-            stored: Some(convert::key_info_out(&info)),
-        },
-    })
+    )
 }
