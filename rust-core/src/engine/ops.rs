@@ -210,12 +210,7 @@ impl Keyhold {
         plaintext: &[u8],
         aad: &[u8],
     ) -> Result<Vec<u8>> {
-        self.audited(caller, Operation::Encrypt, |ctx| {
-            let loaded = self.load(caller, key, Operation::Encrypt, ctx)?;
-            let PrivateKey::Aes256Gcm(k) = loaded.material.root_key() else {
-                return Err(incompatible(&loaded.info, "encrypt"));
-            };
-            self.consume_use(&loaded.info)?;
+        self.with_aes_key(caller, key, Operation::Encrypt, |k| {
             crypto::aes_gcm_encrypt(k, plaintext, aad)
         })
     }
@@ -229,12 +224,7 @@ impl Keyhold {
         ciphertext: &[u8],
         aad: &[u8],
     ) -> Result<SecretBytes> {
-        self.audited(caller, Operation::Decrypt, |ctx| {
-            let loaded = self.load(caller, key, Operation::Decrypt, ctx)?;
-            let PrivateKey::Aes256Gcm(k) = loaded.material.root_key() else {
-                return Err(incompatible(&loaded.info, "decrypt"));
-            };
-            self.consume_use(&loaded.info)?;
+        self.with_aes_key(caller, key, Operation::Decrypt, |k| {
             crypto::aes_gcm_decrypt(k, ciphertext, aad)
         })
     }
@@ -329,6 +319,24 @@ impl Keyhold {
     }
 
     // ---- shared paths -------------------------------------------------
+
+    /// Runs `op` (audited, authorised, counted) with the key's AES-256-GCM secret.
+    fn with_aes_key<T>(
+        &self,
+        caller: &Caller,
+        key: &KeyRef,
+        operation: Operation,
+        op: impl FnOnce(&SecretBytes) -> Result<T>,
+    ) -> Result<T> {
+        self.audited(caller, operation, |ctx| {
+            let loaded = self.load(caller, key, operation, ctx)?;
+            let PrivateKey::Aes256Gcm(k) = loaded.material.root_key() else {
+                return Err(incompatible(&loaded.info, operation.name()));
+            };
+            self.consume_use(&loaded.info)?;
+            op(k)
+        })
+    }
 
     /// Runs `op` and records its outcome in the audit journal.
     fn audited<T>(
