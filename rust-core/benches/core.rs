@@ -201,6 +201,18 @@ fn sign_vs_store_size(c: &mut Criterion) {
     group.finish();
 }
 
+/// Total time of `iters` calls of `open`, excluding the drops between them.
+fn timed_opens<T>(iters: u64, open: impl Fn() -> T) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = std::time::Instant::now();
+        let opened = black_box(open());
+        total += start.elapsed();
+        drop(opened);
+    }
+    total
+}
+
 fn open_vs_store_size(c: &mut Criterion) {
     let mut group = c.benchmark_group("open_vs_store_size");
     group.sample_size(30);

@@ -219,6 +219,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
                 "database schema version {current} is newer than this build supports ({SCHEMA_VERSION})"
             )));
         }
+        if current == SCHEMA_VERSION {
+            // Nothing to migrate: the open stays read-only (no sync).
+            return Ok(());
+        }
         while current < SCHEMA_VERSION {
             let step = MIGRATIONS
                 .iter()
