@@ -1,1 +1,0 @@
-//! keyhold-cli (being written).

@@ -1,0 +1,78 @@
+//! Framing of the socket protocol.
+//!
+//! Every message, in both directions, is one frame: a 4-byte big-endian
+//! length followed by exactly that many bytes of an encoded
+//! `keyhold.v1.Request` (client to daemon) or `keyhold.v1.Response` (daemon
+//! to client). A connection carries any number of request/response pairs in
+//! order. The daemon refuses frames longer than its limit (by default
+//! [`DEFAULT_MAX_REQUEST_FRAME`]) *before* allocating, and refuses empty
+//! frames: a request always has a version.
+
+use std::io::{self, Read, Write};
+use zeroize::Zeroizing;
+
+/// Bytes in a frame header.
+pub const HEADER_LEN: usize = 4;
+
+/// Default largest request frame the daemon accepts (equal to the core's
+/// default `Config::max_request_bytes`).
+pub const DEFAULT_MAX_REQUEST_FRAME: usize = 1 << 20;
+
+/// Largest response frame this client accepts.
+pub const MAX_RESPONSE_FRAME: usize = 64 << 20;
+
+/// The header announcing a body of `len` bytes.
+pub fn header(len: usize) -> io::Result<[u8; HEADER_LEN]> {
+    u32::try_from(len)
+        .map(u32::to_be_bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame longer than 4 GiB"))
+}
+
+/// The body length a header announces.
+pub fn body_len(header: [u8; HEADER_LEN]) -> usize {
+    u32::from_be_bytes(header) as usize
+}
+
+/// A complete frame (header and body) in one zeroizing buffer of exactly the
+/// right capacity, so writing it takes one call and no copy is left behind.
+pub fn encode(body: &[u8]) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut frame = Zeroizing::new(Vec::with_capacity(HEADER_LEN + body.len()));
+    frame.extend_from_slice(&header(body.len())?);
+    frame.extend_from_slice(body);
+    Ok(frame)
+}
+
+/// Writes one frame.
+pub fn write_frame(writer: &mut impl Write, body: &[u8]) -> io::Result<()> {
+    writer.write_all(&encode(body)?)?;
+    writer.flush()
+}
+
+/// Reads one frame of at most `max` body bytes into a zeroizing buffer.
+/// `Ok(None)` on a clean end of stream before any header byte.
+pub fn read_frame(reader: &mut impl Read, max: usize) -> io::Result<Option<Zeroizing<Vec<u8>>>> {
+    let mut header = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match reader.read(&mut header[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let len = body_len(header);
+    if len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes exceeds the limit of {max}"),
+        ));
+    }
+    let mut body = Zeroizing::new(vec![0u8; len]);
+    reader.read_exact(&mut body)?;
+    Ok(Some(body))
+}
+
+#[cfg(test)]
+mod tests;

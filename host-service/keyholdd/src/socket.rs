@@ -1,0 +1,185 @@
+//! Creating the listening socket safely, and removing it on the way out.
+
+use crate::DaemonError;
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+/// The bound socket; dropping it removes the socket file (if it is still
+/// ours) and the pid file.
+#[derive(Debug)]
+pub(crate) struct BoundSocket {
+    pub listener: UnixListener,
+    path: PathBuf,
+    identity: (u64, u64),
+    pid_path: PathBuf,
+    /// Holds the exclusive lock for the daemon's lifetime.
+    _pid_file: File,
+}
+
+impl BoundSocket {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the socket file now (so no new client can connect) if it is
+    /// still the one this daemon created.
+    pub(crate) fn unlink(&self) {
+        if let Ok(m) = fs::symlink_metadata(&self.path)
+            && (m.dev(), m.ino()) == self.identity
+        {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Drop for BoundSocket {
+    fn drop(&mut self) {
+        self.unlink();
+        let _ = fs::remove_file(&self.pid_path);
+    }
+}
+
+/// Path of the pid/lock file that sits next to a socket.
+pub fn pid_file_path(socket: &Path) -> PathBuf {
+    let mut name = socket.as_os_str().to_owned();
+    name.push(".pid");
+    PathBuf::from(name)
+}
+
+/// Ensures `dir` exists with `mode`, or, if it exists, that no one else
+/// can write into it (which would let them replace the socket).
+pub(crate) fn ensure_private_dir(dir: &Path, mode: u32) -> Result<(), DaemonError> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(mode)
+                .create(dir)
+                .map_err(|e| DaemonError::io(format!("cannot create {}", dir.display()), e))?;
+            // The umask may have removed bits we asked for.
+            fs::set_permissions(dir, Permissions::from_mode(mode))
+                .map_err(|e| DaemonError::io(format!("cannot chmod {}", dir.display()), e))
+        }
+        Err(e) => Err(DaemonError::io(format!("cannot stat {}", dir.display()), e)),
+        Ok(m) if !m.is_dir() => Err(DaemonError::Insecure {
+            path: dir.to_owned(),
+            why: "not a directory".into(),
+        }),
+        Ok(m) => {
+            let me = rustix::process::geteuid().as_raw();
+            if m.uid() != me && m.uid() != 0 {
+                return Err(DaemonError::Insecure {
+                    path: dir.to_owned(),
+                    why: format!("owned by uid {}, not by this user ({me}) or root", m.uid()),
+                });
+            }
+            if m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0 {
+                return Err(DaemonError::Insecure {
+                    path: dir.to_owned(),
+                    why: format!(
+                        "mode {:04o} lets other users replace files in it",
+                        m.mode() & 0o7777
+                    ),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Binds the socket at `path` with permission bits `mode`.
+///
+/// The parent directory is created 0700 (0711 when `mode` lets others
+/// connect). A `<socket>.pid` file is locked first, so a second daemon for
+/// the same socket fails instead of stealing it; a leftover socket of a
+/// dead daemon is replaced. The socket is bound under a temporary name,
+/// chmod-ed and renamed into place, so it never exists with looser
+/// permissions than asked.
+pub(crate) fn bind(path: &Path, mode: u32) -> Result<BoundSocket, DaemonError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .ok_or_else(|| DaemonError::Insecure {
+            path: path.to_owned(),
+            why: "the socket path has no directory".into(),
+        })?;
+    let dir_mode = if mode & 0o077 != 0 { 0o711 } else { 0o700 };
+    ensure_private_dir(parent, dir_mode)?;
+
+    let pid_path = pid_file_path(path);
+    let mut pid_file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&pid_path)
+        .map_err(|e| DaemonError::io(format!("cannot open {}", pid_path.display()), e))?;
+    match pid_file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(DaemonError::AlreadyRunning(path.to_owned()));
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(DaemonError::io(
+                format!("cannot lock {}", pid_path.display()),
+                e,
+            ));
+        }
+    }
+    pid_file
+        .set_len(0)
+        .and_then(|()| writeln!(pid_file, "{}", std::process::id()))
+        .map_err(|e| DaemonError::io(format!("cannot write {}", pid_path.display()), e))?;
+
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => {
+            if UnixStream::connect(path).is_ok() {
+                return Err(DaemonError::AlreadyRunning(path.to_owned()));
+            }
+            // A dead daemon's socket: the rename below replaces it.
+        }
+        Ok(_) => {
+            return Err(DaemonError::Insecure {
+                path: path.to_owned(),
+                why: "exists and is not a socket".into(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(DaemonError::io(
+                format!("cannot stat {}", path.display()),
+                e,
+            ));
+        }
+    }
+
+    let tmp = parent.join(format!(".keyhold.{}.sock.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let listener = UnixListener::bind(&tmp)
+        .map_err(|e| DaemonError::io(format!("cannot bind {}", tmp.display()), e))?;
+    let placed = fs::set_permissions(&tmp, Permissions::from_mode(mode))
+        .and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = placed {
+        let _ = fs::remove_file(&tmp);
+        return Err(DaemonError::io(
+            format!("cannot place the socket at {}", path.display()),
+            e,
+        ));
+    }
+    let m = fs::symlink_metadata(path)
+        .map_err(|e| DaemonError::io(format!("cannot stat {}", path.display()), e))?;
+    Ok(BoundSocket {
+        listener,
+        path: path.to_owned(),
+        identity: (m.dev(), m.ino()),
+        pid_path,
+        _pid_file: pid_file,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,0 @@
-//! keyhold-sample-wallet (being written).
