@@ -76,6 +76,8 @@ impl Client {
     }
 
     fn read_response(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        // The answer usually comes within tens of microseconds.
+        frame::poll_readable(&self.stream, frame::POLL_BEFORE_BLOCKING);
         frame::read_frame(&mut self.stream, frame::MAX_RESPONSE_FRAME)?.ok_or_else(|| {
             ClientError::Io(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,

@@ -108,6 +108,9 @@ pub(crate) fn read_request(
     limits: &Limits,
 ) -> Result<Zeroizing<Vec<u8>>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
+    // A client usually sends its next request right away: poll briefly
+    // before sleeping (see `frame::POLL_BEFORE_BLOCKING`).
+    frame::poll_readable(stream, frame::POLL_BEFORE_BLOCKING);
     // Wait (up to the idle timeout) for the first byte of a frame.
     stream
         .set_read_timeout(Some(limits.idle_timeout))
