@@ -7,7 +7,7 @@
 //!
 //! | Kotlin (`KeyholdNative`)                          | Rust                                  |
 //! |---------------------------------------------------|---------------------------------------|
-//! | `open(dataDir, sealer): Long`                     | `Keyhold::open(SqliteStore, JniSealer)` |
+//! | `open(dataDir, sealer): Long`                     | `Keyhold::open_in_dir_with(dataDir, JniSealer)` |
 //! | `handleWithIdentity(handle, identity, request)`   | `Keyhold::handle_with_identity`       |
 //! | `lock(handle)`                                    | `Keyhold::lock`                       |
 //! | `close(handle)`                                   | drops the engine                      |
@@ -38,13 +38,10 @@ pub use sealer::JniSealer;
 use jni::EnvUnowned;
 use jni::objects::{JByteArray, JClass, JObject, JString};
 use jni::sys::{jint, jlong};
-use keyhold_core::{Config, Error, Keyhold, SqliteStore};
-use std::path::{Path, PathBuf};
+use keyhold_core::{Config, Error, Keyhold};
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 use zeroize::Zeroizing;
-
-/// File name of the key database inside the service's data directory.
-pub const DB_FILE_NAME: &str = "keyhold.db";
 
 /// Engines opened by this process, by handle.
 static ENGINES: LazyLock<Handles<Keyhold>> = LazyLock::new(Handles::new);
@@ -52,23 +49,8 @@ static ENGINES: LazyLock<Handles<Keyhold>> = LazyLock::new(Handles::new);
 /// Opens the engine over `<data_dir>/keyhold.db` (creating `data_dir` with
 /// mode 0700 if missing), sealed by `sealer`.
 pub fn open_engine(data_dir: PathBuf, sealer: JniSealer) -> Result<jlong, Error> {
-    create_private_dir(&data_dir)?;
-    let store = SqliteStore::open(&data_dir.join(DB_FILE_NAME))?;
-    let engine = Keyhold::open(Box::new(store), Arc::new(sealer), Config::default())?;
+    let engine = Keyhold::open_in_dir_with(&data_dir, Arc::new(sealer), Config::default())?;
     Ok(ENGINES.insert(engine))
-}
-
-/// Creates `dir` and its parents, the last one readable only by this uid.
-fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::StorageOther(format!("cannot create {}: {e}", dir.display())))
 }
 
 /// The engine behind `handle`, or `UNAVAILABLE` when it is closed or unknown.

@@ -117,11 +117,6 @@ pub(crate) fn import_request(
     material: &ImportMaterial,
     options: &KeyOptions,
 ) -> Result<pb::ImportKeyRequest> {
-    let text = |what: &str, bytes: &[u8]| {
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| ClientError::Argument(format!("{what} is not UTF-8")))
-    };
     use pb::import_key_request::Material as M;
     let mut request = pb::ImportKeyRequest {
         alias: options.alias.clone(),
@@ -148,14 +143,14 @@ pub(crate) fn import_request(
             None,
             Some(*scheme),
             M::Mnemonic(pb::Mnemonic {
-                phrase: text("mnemonic", phrase.expose())?,
-                passphrase: text("passphrase", passphrase.expose())?,
+                phrase: phrase.expose().to_vec(),
+                passphrase: passphrase.expose().to_vec(),
             }),
         ),
         ImportMaterial::Seed { seed, scheme } => {
             (None, Some(*scheme), M::Seed(seed.expose().to_vec()))
         }
-        ImportMaterial::Xprv(xprv) => (None, None, M::Xprv(text("xprv", xprv.expose())?)),
+        ImportMaterial::Xprv(xprv) => (None, None, M::Xprv(xprv.expose().to_vec())),
     };
     request.algorithm = algorithm.map_or(0, |a| names::algorithm(a) as i32);
     request.hd_scheme = names::hd_scheme(scheme) as i32;

@@ -140,15 +140,15 @@ fn import_key(
             algorithm,
         },
         M::Mnemonic(m) => ImportMaterial::Mnemonic {
-            phrase: secret("mnemonic", m.phrase.into_bytes())?,
-            passphrase: secret("passphrase", m.passphrase.into_bytes())?,
+            phrase: secret("mnemonic", m.phrase)?,
+            passphrase: secret("passphrase", m.passphrase)?,
             scheme: hd(scheme)?,
         },
         M::Seed(bytes) => ImportMaterial::Seed {
             seed: secret("seed", bytes)?,
             scheme: hd(scheme)?,
         },
-        M::Xprv(text) => ImportMaterial::Xprv(secret("xprv", text.into_bytes())?),
+        M::Xprv(bytes) => ImportMaterial::Xprv(secret("xprv", bytes)?),
     };
     let options = convert::key_options(r.alias, r.policy)?;
     let info = engine.import_key(caller, material, options)?;

@@ -174,8 +174,8 @@ fn bad_mnemonic_path_and_key_type_are_typed() {
     let bad_mnemonic = call(&engine, Op::ImportKey(pb::ImportKeyRequest {
         alias: "w".into(),
         material: Some(pb::import_key_request::Material::Mnemonic(pb::Mnemonic {
-            phrase: "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon".into(),
-            passphrase: String::new(),
+            phrase: b"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon".to_vec(),
+            passphrase: Vec::new(),
         })),
         ..Default::default()
     }));
@@ -376,8 +376,8 @@ proptest::proptest! {
             1 => M::Pkcs8(bytes),
             2 => M::Sec1(bytes),
             3 => M::Seed(bytes),
-            4 => M::Xprv(text),
-            _ => M::Mnemonic(pb::Mnemonic { phrase: text, passphrase: String::new() }),
+            4 => M::Xprv(text.into_bytes()),
+            _ => M::Mnemonic(pb::Mnemonic { phrase: text.into_bytes(), passphrase: Vec::new() }),
         };
         let engine = ENGINE.with(|e| e.clone());
         let request = pb::Request {
