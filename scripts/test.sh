@@ -7,27 +7,39 @@ cd "$(dirname "$0")/.."
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-section "toolchain"
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
-cargo --version
+run_all() {
+  section "toolchain"
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+  cargo --version
 
-section "format"
-cargo fmt --all -- --check
+  section "format"
+  cargo fmt --all -- --check
 
-section "clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+  section "clippy"
+  cargo clippy --workspace --all-targets -- -D warnings
 
-section "rust tests (workspace)"
-cargo test --workspace
+  section "rust tests (workspace)"
+  cargo test --workspace
 
-if [ -x android-service/jvm-check.sh ]; then
   section "android: AIDL + Kotlin against android-all, Robolectric through JNI"
-  android-service/jvm-check.sh
-fi
+  bash android-service/jvm-check.sh
 
-if [ -x uniffi-bindings/check.sh ]; then
   section "uniffi: Kotlin/JNA tests, Swift bindings up to date, Swift syntax"
-  uniffi-bindings/check.sh
-fi
+  bash uniffi-bindings/check.sh
+}
 
+log_dir=target
+mkdir -p "$log_dir"
+log="$log_dir/test-all.log"
+run_all 2>&1 | tee "$log"
+
+# One closing line over every runner: cargo's "test result" lines and
+# Maven Surefire's per-module totals.
+awk '
+  /^test result: / { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+  /^\[INFO\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
+    gsub(",", ""); p += $4 - $6 - $8 - $10; f += $6 + $8
+  }
+  END { printf "\nall suites: %d passed, %d failed\n", p, f }
+' "$log"
 section "all tests passed"
