@@ -8,6 +8,18 @@ cd "$(dirname "$0")/.."
 section() { printf '\n=== %s ===\n' "$*"; }
 
 run_all() {
+  section "host tools"
+  # openssl verifies signatures independently; strace exercises the ptrace
+  # refusal of the daemon (the /proc/<pid>/mem refusal is checked regardless).
+  local need=()
+  command -v openssl >/dev/null || need+=(openssl)
+  command -v strace >/dev/null || need+=(strace)
+  if [ "${#need[@]}" -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  echo "openssl: $(command -v openssl), strace: $(command -v strace)"
+
   section "toolchain"
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
   cargo --version
