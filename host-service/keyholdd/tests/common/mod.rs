@@ -54,6 +54,22 @@ impl TestDaemon {
         d
     }
 
+    /// The daemon binary to run. Another uid may be unable to reach the
+    /// build directory (a checkout under a private home, say), so for it the
+    /// binary is copied into the test's world-readable temporary directory.
+    fn executable(&self) -> PathBuf {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_keyholdd"));
+        if self.uid.is_none() {
+            return built;
+        }
+        let copy = self.dir.path().join("keyholdd");
+        if !copy.exists() {
+            fs::copy(&built, &copy).expect("copy keyholdd for another uid");
+            fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        copy
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("keyholdd.log")
     }
@@ -70,7 +86,7 @@ impl TestDaemon {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyholdd"));
+        let mut cmd = Command::new(self.executable());
         cmd.arg("--socket")
             .arg(&self.socket)
             .arg("--data-dir")
