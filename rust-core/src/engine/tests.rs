@@ -814,15 +814,8 @@ fn failing_sealer_fails_closed() {
 
 #[test]
 fn concurrent_first_use_unseals_once() {
-    let sealer = Arc::new(CountingSealer::new(SoftwareSealer::ephemeral().unwrap()));
-    let engine = Arc::new(
-        Keyhold::open(
-            Box::new(MemoryStore::new()),
-            sealer.clone(),
-            Config::default(),
-        )
-        .unwrap(),
-    );
+    let (engine, sealer) = counting_engine(Config::default());
+    let engine = Arc::new(engine);
     engine
         .generate_key(
             &alice(),
