@@ -49,40 +49,24 @@ fn path(p: &str) -> DerivationPath {
 fn bip44_ethereum_and_bip84_bitcoin_addresses() {
     let (engine, caller) = wallet();
     let key = KeyRef::Alias("wallet".into());
-    let eth = engine
-        .get_public_key(
-            &caller,
-            &key,
-            Some(&path("m/44'/60'/0'/0/0")),
-            PublicKeyFormat::EthAddress,
-        )
-        .unwrap();
+    let text = |p: &str, format| {
+        engine
+            .get_public_key(&caller, &key, Some(&path(p)), format)
+            .unwrap()
+            .text
+            .unwrap()
+    };
     assert_eq!(
-        eth.text.as_deref(),
-        Some("0x9858EfFD232B4033E47d90003D41EC34EcaEda94")
+        text("m/44'/60'/0'/0/0", PublicKeyFormat::EthAddress),
+        "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"
     );
-    let btc = engine
-        .get_public_key(
-            &caller,
-            &key,
-            Some(&path("m/84'/0'/0'/0/0")),
-            PublicKeyFormat::BtcP2wpkh,
-        )
-        .unwrap();
     assert_eq!(
-        btc.text.as_deref(),
-        Some("bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu")
+        text("m/84'/0'/0'/0/0", PublicKeyFormat::BtcP2wpkh),
+        "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"
     );
     // BIP84 account xpub is serialised with xpub version bytes here (BIP32).
-    let account = engine
-        .get_public_key(
-            &caller,
-            &key,
-            Some(&path("m/84'/0'/0'")),
-            PublicKeyFormat::Xpub,
-        )
-        .unwrap();
-    assert!(account.text.unwrap().starts_with("xpub"));
+    let account = text("m/84'/0'/0'", PublicKeyFormat::Xpub);
+    assert!(account.starts_with("xpub"));
 }
 
 #[test]

@@ -72,11 +72,18 @@ impl Journal {
         key_id: KeyId,
         write: impl FnOnce(&[AuditRecord]) -> Result<()>,
     ) -> Result<()> {
-        let mut chain = self.chain.clone();
-        let mut records = self.pending.clone();
-        records.push(chain.append(now_ms(), caller.to_string(), operation, Some(key_id), None));
-        write(&records)?;
-        self.chain = chain;
+        // Append in place (no copy of up to a batch of pending records);
+        // on failure take the record back and restore the chain head.
+        let head = self.chain.clone();
+        let record = self
+            .chain
+            .append(now_ms(), caller.to_string(), operation, Some(key_id), None);
+        self.pending.push(record);
+        if let Err(e) = write(&self.pending) {
+            self.pending.pop();
+            self.chain = head;
+            return Err(e);
+        }
         self.pending.clear();
         self.oldest_pending = None;
         Ok(())
@@ -102,4 +109,54 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller::Embedded { app_id: "t".into() }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_chain_and_buffer_as_they_were() {
+        let mut journal = Journal::resume(None);
+        journal.record(&caller(), Operation::Sign, None, None);
+        let failed = journal.commit_with(
+            &caller(),
+            Operation::GenerateKey,
+            KeyId::from_u64(1),
+            |records| {
+                assert_eq!(records.len(), 2);
+                Err(crate::Error::StorageOther("disk full".into()))
+            },
+        );
+        assert!(failed.is_err());
+        assert_eq!(journal.pending.len(), 1);
+        let mut written = Vec::new();
+        journal
+            .commit_with(
+                &caller(),
+                Operation::GenerateKey,
+                KeyId::from_u64(1),
+                |records| {
+                    written = records.to_vec();
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert!(journal.pending.is_empty());
+        assert_eq!(
+            written.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(written[1].prev_hash, written[0].hash);
+        let verdict = crate::audit::verify_chain(&mut |from| {
+            Ok(written.iter().filter(|r| r.seq >= from).cloned().collect())
+        })
+        .unwrap();
+        assert_eq!(verdict.first_broken_seq, None);
+        assert_eq!(verdict.entries, 2);
+    }
 }

@@ -39,18 +39,26 @@ fn alias(a: &str) -> KeyRef {
 
 const DIGEST: [u8; 32] = [0x42; 32];
 
+/// Generates one single key per (alias, algorithm) for alice.
+fn generate_all(engine: &Keyhold, keys: &[(&str, Algorithm)]) {
+    for (alias, alg) in keys {
+        engine
+            .generate_key(&alice(), KeySpec::Single(*alg), KeyOptions::alias(*alias))
+            .unwrap();
+    }
+}
+
 #[test]
 fn n_signs_cost_at_most_one_unseal_per_key_per_session() {
     let (engine, sealer) = counting_engine(Config::default());
-    for (name, alg) in [
-        ("k1", Algorithm::Secp256k1),
-        ("ed", Algorithm::Ed25519),
-        ("p", Algorithm::P256),
-    ] {
-        engine
-            .generate_key(&alice(), KeySpec::Single(alg), KeyOptions::alias(name))
-            .unwrap();
-    }
+    generate_all(
+        &engine,
+        &[
+            ("k1", Algorithm::Secp256k1),
+            ("ed", Algorithm::Ed25519),
+            ("p", Algorithm::P256),
+        ],
+    );
     let self_test_unseals = sealer.unseal_count();
     // Freshly generated keys are already in memory: no unseal at all.
     for _ in 0..50 {
@@ -549,18 +557,17 @@ fn encrypt_decrypt_and_hmac() {
 #[test]
 fn agreement_matches_on_both_sides_and_can_be_stored() {
     let (engine, _) = counting_engine(Config::default());
-    for (a, alg) in [
-        ("x1", Algorithm::X25519),
-        ("x2", Algorithm::X25519),
-        ("k1", Algorithm::Secp256k1),
-        ("k2", Algorithm::Secp256k1),
-        ("p1", Algorithm::P256),
-        ("p2", Algorithm::P256),
-    ] {
-        engine
-            .generate_key(&alice(), KeySpec::Single(alg), KeyOptions::alias(a))
-            .unwrap();
-    }
+    generate_all(
+        &engine,
+        &[
+            ("x1", Algorithm::X25519),
+            ("x2", Algorithm::X25519),
+            ("k1", Algorithm::Secp256k1),
+            ("k2", Algorithm::Secp256k1),
+            ("p1", Algorithm::P256),
+            ("p2", Algorithm::P256),
+        ],
+    );
     let kdf = KdfParams {
         salt: b"salt".to_vec(),
         info: b"keyhold test".to_vec(),
