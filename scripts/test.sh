@@ -1,57 +1,93 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine of this kind (Debian,
-# Rust, JDK 17, Maven), installing what it needs first. Exits non-zero on
-# the first failure. `.ci/run` calls exactly this script.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Rust, JDK 17, Maven), installing what it needs first. `.ci/run` calls
+# exactly this script.
+#
+#   ./scripts/test.sh              every section
+#   ./scripts/test.sh rust android only the named sections (see `sections`)
+#
+# Every section runs even when an earlier one failed; each one's output goes
+# to the terminal and to target/test-logs/<section>.log. The script always
+# ends with one line over every runner ("all suites: N passed, M failed")
+# and the list of failed sections, and exits non-zero if anything failed.
+#
+# Runners are counted from their own summary lines: cargo's "test result:",
+# Maven Surefire's per-module totals, and "KEYHOLD-TESTS: N passed, M failed"
+# printed by the suites that have no counting runner of their own.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$keyhold_root"
 
-section() { printf '\n=== %s ===\n' "$*"; }
+sections=(tools format clippy rust android uniffi)
 
-run_all() {
-  section "host tools"
-  # openssl verifies signatures independently; strace exercises the ptrace
-  # refusal of the daemon (the /proc/<pid>/mem refusal is checked regardless).
-  local need=()
-  command -v openssl >/dev/null || need+=(openssl)
-  command -v strace >/dev/null || need+=(strace)
-  if [ "${#need[@]}" -gt 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  fi
-  echo "openssl: $(command -v openssl), strace: $(command -v strace)"
-
-  section "toolchain"
-  rustup component add rustfmt clippy >/dev/null 2>&1 || true
-  cargo --version
-
-  section "format"
-  cargo fmt --all -- --check
-
-  section "clippy"
-  cargo clippy --workspace --all-targets -- -D warnings
-
-  section "rust tests (workspace)"
-  cargo test --workspace
-
-  section "android: AIDL + Kotlin against android-all, Robolectric through JNI"
-  bash android-service/jvm-check.sh
-
-  section "uniffi: Kotlin/JNA tests, Swift bindings up to date, Swift syntax"
-  bash uniffi-bindings/check.sh
+section_tools() {
+    # openssl verifies signatures independently; strace exercises the ptrace
+    # refusal of the daemon; python3 and dpkg are used by the scripts.
+    ensure_command openssl openssl &&
+        ensure_command strace strace &&
+        rustup component add rustfmt clippy >/dev/null 2>&1
+    cargo --version && openssl version && strace -V | head -1
 }
 
-log_dir=target
-mkdir -p "$log_dir"
-log="$log_dir/test-all.log"
-run_all 2>&1 | tee "$log"
+section_format() { cargo fmt --all -- --check; }
 
-# One closing line over every runner: cargo's "test result" lines and
-# Maven Surefire's per-module totals.
-awk '
-  /^test result: / { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
-  /^\[INFO\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
+section_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
+
+# Builds every workspace target once (the later sections reuse these
+# artifacts: libkeyhold_jni.so, libkeyhold_uniffi.so, the binaries).
+section_rust() { cargo test --workspace --no-fail-fast; }
+
+section_android() { bash android-service/jvm-check.sh; }
+
+section_uniffi() { bash uniffi-bindings/check.sh; }
+
+log_dir="$(cargo_target_dir)/test-logs"
+mkdir -p "$log_dir"
+
+if [ "$#" -gt 0 ]; then
+    selected=("$@")
+else
+    selected=("${sections[@]}")
+fi
+
+failed_sections=()
+for name in "${selected[@]}"; do
+    if ! declare -F "section_$name" >/dev/null; then
+        echo "unknown section '$name' (sections: ${sections[*]})" >&2
+        failed_sections+=("$name")
+        continue
+    fi
+    printf '\n=== %s ===\n' "$name"
+    start=$SECONDS
+    "section_$name" 2>&1 | tee "$log_dir/$name.log"
+    status=${PIPESTATUS[0]}
+    printf '=== %s: %s in %ds ===\n' "$name" "$([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)")" \
+        "$((SECONDS - start))"
+    [ "$status" -eq 0 ] || failed_sections+=("$name")
+done
+
+# One closing line over every runner of the selected sections.
+summary="$(for name in "${selected[@]}"; do [ -f "$log_dir/$name.log" ] && cat "$log_dir/$name.log"; done | awk '
+  /^test result: / {
+    for (i = 1; i <= NF; i++) {
+      if ($i ~ /^passed;?$/) p += $(i-1)
+      if ($i ~ /^failed;?$/) f += $(i-1)
+    }
+  }
+  /^\[(INFO|WARNING|ERROR)\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
     gsub(",", ""); p += $4 - $6 - $8 - $10; f += $6 + $8
   }
-  END { printf "\nall suites: %d passed, %d failed\n", p, f }
-' "$log"
-section "all tests passed"
+  /^KEYHOLD-TESTS: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+  END { printf "%d %d", p, f }
+')"
+read -r passed failed <<<"$summary"
+printf '\nall suites: %d passed, %d failed\n' "$passed" "$failed"
+if [ "${#failed_sections[@]}" -gt 0 ]; then
+    printf 'FAILED sections: %s (logs in %s)\n' "${failed_sections[*]}" "$log_dir"
+    exit 1
+fi
+if [ "$failed" -gt 0 ]; then
+    echo "FAILED: a runner reported failures" >&2
+    exit 1
+fi
+echo "all sections passed"
