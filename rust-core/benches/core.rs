@@ -20,8 +20,8 @@ use ed25519_dalek::Signer as _;
 use k256::ecdsa::signature::hazmat::PrehashSigner as _;
 use keyhold_core::{
     Algorithm, Caller, CallerRule, Config, KeyId, KeyInfo, KeyOptions, KeyOrigin, KeyPolicy,
-    KeySpec, KeyStore, Keyhold, SealContext, Sealer, SoftwareSealer, SqliteStore, StoredKey,
-    caller_to_identity_bytes,
+    KeyRequest, KeySpec, KeyStore, Keyhold, SealContext, Sealer, SoftwareSealer, SqliteStore,
+    StoredKey, caller_to_identity_bytes,
 };
 use prost::Message;
 use std::hint::black_box;
@@ -45,7 +45,8 @@ fn caller() -> Caller {
 /// Fills `dir` with `count` Ed25519 keys sealed under `dir/sealer.key`, in
 /// one transaction, then the named keys the benchmarks use.
 fn populate(dir: &Path, count: usize) {
-    let sealer = SoftwareSealer::open_key_file(&dir.join("sealer.key")).unwrap();
+    let sealer = SoftwareSealer::key_file(&dir.join("sealer.key"));
+    sealer.open_key(&KeyRequest::FindOrCreate).unwrap();
     let mut store = SqliteStore::open(&dir.join("keyhold.db")).unwrap();
     let owner = caller().owner();
     let rule = CallerRule {

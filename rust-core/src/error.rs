@@ -140,6 +140,12 @@ pub enum SealerErrorKind {
     KeyInvalidated,
     /// The sealed blob failed authentication (tampered, moved, wrong AAD).
     AuthenticationFailed,
+    /// The wrapping key does not exist (yet). Only [`Sealer::open_key`]
+    /// reports it; the engine retries and then, for a store that holds
+    /// sealed records, reports [`SealerErrorKind::KeyInvalidated`].
+    ///
+    /// [`Sealer::open_key`]: crate::Sealer::open_key
+    KeyNotFound,
 }
 
 /// Everything that can go wrong in the core.
@@ -254,7 +260,9 @@ impl Error {
             Self::DecryptionFailed => ErrorCode::DecryptionFailed,
             Self::Sealer { kind, .. } => match kind {
                 SealerErrorKind::Unavailable => ErrorCode::SealerUnavailable,
-                SealerErrorKind::KeyInvalidated => ErrorCode::SealerKeyInvalidated,
+                SealerErrorKind::KeyInvalidated | SealerErrorKind::KeyNotFound => {
+                    ErrorCode::SealerKeyInvalidated
+                }
                 SealerErrorKind::AuthenticationFailed => ErrorCode::CorruptKeyRecord,
             },
             Self::CorruptKeyRecord(_) => ErrorCode::CorruptKeyRecord,

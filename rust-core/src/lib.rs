@@ -40,6 +40,9 @@ pub use hd::DerivationPath;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 pub use policy::{KeyPolicy, OperationSet};
 pub use protocol::{PROTOCOL_VERSION, caller_from_identity_bytes, caller_to_identity_bytes};
-pub use sealer::{CountingSealer, SealContext, Sealer, SoftwareSealer};
+pub use sealer::{
+    CountingSealer, KeyRequest, STORE_KEY_AAD, SealContext, Sealer, SealerBinding,
+    SealerBindingInfo, SoftwareSealer, WrappingKeyInfo,
+};
 pub use secret::SecretBytes;
 pub use store::{KeyStore, MemoryStore, SCHEMA_VERSION, SqliteStore, StoredKey};

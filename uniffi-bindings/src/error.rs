@@ -191,6 +191,14 @@ pub enum SealerError {
         /// Description without secrets.
         detail: String,
     },
+    /// `open_key` found no wrapping key (and was not allowed to create
+    /// one). The core retries, then reports code 17
+    /// (`SEALER_KEY_INVALIDATED`) for a store whose key is gone.
+    #[error("sealer key not found: {detail}")]
+    KeyNotFound {
+        /// Description without secrets.
+        detail: String,
+    },
 }
 
 impl From<SealerError> for CoreError {
@@ -201,6 +209,7 @@ impl From<SealerError> for CoreError {
             SealerError::AuthenticationFailed { detail } => {
                 (SealerErrorKind::AuthenticationFailed, detail)
             }
+            SealerError::KeyNotFound { detail } => (SealerErrorKind::KeyNotFound, detail),
         };
         CoreError::sealer(kind, detail)
     }

@@ -44,7 +44,7 @@ mod types;
 pub use embedded::KeyholdEmbedded;
 pub use error::{KeyholdError, SealerError};
 pub use import::ImportMaterial;
-pub use sealer::Sealer;
+pub use sealer::{Sealer, WrappingKeyInfo};
 pub use types::{
     Agreement, Algorithm, AuditVerdict, CallerRule, DerivedKey, EncodedPublicKey, HdScheme,
     KdfParams, KeyInfo, KeyOperation, KeyOptions, KeyOrigin, KeyPolicy, KeyRef, KeySpec, Payload,

@@ -2,15 +2,30 @@
 //! implement [`Sealer`]; [`ForeignSealer`] adapts it to the core's trait.
 
 use crate::error::SealerError;
-use keyhold_core::SecretBytes;
+use keyhold_core::{KeyRequest, SecretBytes};
 use std::sync::Arc;
+
+/// What a foreign sealer reports about its wrapping key (the core's
+/// `WrappingKeyInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WrappingKeyInfo {
+    /// Where the key lives (keychain label, Keystore alias).
+    pub label: String,
+    /// The protection asked for (`secure-enclave`, `software`...).
+    pub level_requested: String,
+    /// The protection the platform gave.
+    pub level_obtained: String,
+    /// True when this call created the key.
+    pub created: bool,
+}
 
 /// Wraps and unwraps key secrets under a key the app holds in hardware
 /// (on iOS a Secure Enclave key), binding the associated data `aad`.
 ///
-/// Contract (the core's `Sealer`): `seal` is called once when a key is
-/// stored, `unseal` at most once per key while it stays cached (and once by
-/// the self-test when the store opens). `unseal` must fail with
+/// Contract (the core's `Sealer`): `open_key` is called once when the store
+/// opens, before anything else; `seal` once when a key is stored; `unseal`
+/// at most once per key while it stays cached (and once for the store key
+/// when the store opens). `unseal` must fail with
 /// `AuthenticationFailed` when `sealed` or `aad` were
 /// altered, and must never return unauthenticated bytes. Calls come from
 /// the thread that called into Keyhold, possibly several at once.
@@ -18,6 +33,17 @@ use std::sync::Arc;
 pub trait Sealer: Send + Sync {
     /// A stable name recorded with each key (e.g. `secure-enclave`).
     fn name(&self) -> String;
+
+    /// Finds the wrapping key; creates it only when `may_create` is true.
+    /// `expected_label` is the label the store recorded when it was first
+    /// sealed (absent for a new store). When `may_create` is false a missing
+    /// key is `KeyNotFound` (the core retries, then reports the store's key
+    /// as invalidated) and nothing may be created or deleted.
+    fn open_key(
+        &self,
+        may_create: bool,
+        expected_label: Option<String>,
+    ) -> Result<WrappingKeyInfo, SealerError>;
 
     /// Encrypts `secret`, authenticating `aad`. The output is opaque.
     fn seal(&self, secret: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, SealerError>;
@@ -32,6 +58,22 @@ pub(crate) struct ForeignSealer(pub(crate) Arc<dyn Sealer>);
 impl keyhold_core::Sealer for ForeignSealer {
     fn name(&self) -> String {
         self.0.name()
+    }
+
+    fn open_key(
+        &self,
+        request: &KeyRequest<'_>,
+    ) -> keyhold_core::Result<keyhold_core::WrappingKeyInfo> {
+        let info = self.0.open_key(
+            request.may_create(),
+            request.expected_label().map(str::to_owned),
+        )?;
+        Ok(keyhold_core::WrappingKeyInfo {
+            label: info.label,
+            level_requested: info.level_requested,
+            level_obtained: info.level_obtained,
+            created: info.created,
+        })
     }
 
     fn seal(&self, secret: &[u8], aad: &[u8]) -> keyhold_core::Result<Vec<u8>> {

@@ -3,13 +3,14 @@
 //! (conversions, error codes, sealer adaptation); the logic is tested in
 //! keyhold-core.
 
-use keyhold_core::{ErrorCode, Sealer as _, SoftwareSealer};
+use keyhold_core::{ErrorCode, KeyRequest, Sealer as _, SoftwareSealer};
 use keyhold_uniffi::{
     Algorithm, HdScheme, ImportMaterial, KeyOptions, KeyPolicy, KeyRef, KeySpec, KeyholdEmbedded,
-    KeyholdError, Payload, PublicKeyFormat, Sealer, SealerError,
+    KeyholdError, Payload, PublicKeyFormat, Sealer, SealerError, WrappingKeyInfo,
 };
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -21,6 +22,10 @@ struct TestSealer {
     unseals: AtomicU32,
     /// 0 = work, 1 = unavailable, 2 = key invalidated, 3 = auth failed.
     fail: AtomicU8,
+    /// `open_key` says the key is gone.
+    key_missing: AtomicBool,
+    /// What `open_key` was asked: (may_create, expected_label).
+    opens: Mutex<Vec<(bool, Option<String>)>>,
 }
 
 impl TestSealer {
@@ -29,6 +34,8 @@ impl TestSealer {
             inner: SoftwareSealer::ephemeral().expect("ephemeral sealer"),
             unseals: AtomicU32::new(0),
             fail: AtomicU8::new(0),
+            key_missing: AtomicBool::new(false),
+            opens: Mutex::new(Vec::new()),
         })
     }
 
@@ -46,6 +53,34 @@ impl TestSealer {
 impl Sealer for TestSealer {
     fn name(&self) -> String {
         "rust-test".into()
+    }
+
+    fn open_key(
+        &self,
+        may_create: bool,
+        expected_label: Option<String>,
+    ) -> Result<WrappingKeyInfo, SealerError> {
+        self.opens
+            .lock()
+            .expect("lock")
+            .push((may_create, expected_label));
+        if self.key_missing.load(Ordering::SeqCst) {
+            return Err(SealerError::KeyNotFound {
+                detail: "test".into(),
+            });
+        }
+        let info = self
+            .inner
+            .open_key(&KeyRequest::FindOrCreate)
+            .map_err(|e| SealerError::Unavailable {
+                detail: e.to_string(),
+            })?;
+        Ok(WrappingKeyInfo {
+            label: "test-key".into(),
+            level_requested: "secure-enclave".into(),
+            level_obtained: "software".into(),
+            created: may_create && info.created,
+        })
     }
 
     fn seal(&self, secret: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, SealerError> {
@@ -196,4 +231,40 @@ fn n_signs_cost_one_unseal_and_sealer_failures_map_to_codes() {
     sealer.fail.store(0, Ordering::SeqCst);
     k.sign(alias("k"), None, None, message(b"tx"))
         .expect("sign after recovery");
+}
+
+#[test]
+fn a_store_whose_wrapping_key_is_gone_fails_to_open_with_code_17() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sealer = TestSealer::new();
+    let k = open(&dir, &sealer);
+    k.generate_key(
+        KeySpec::Single {
+            algorithm: Algorithm::Ed25519,
+        },
+        options("k"),
+    )
+    .expect("generate");
+    drop(k);
+    // Reopening asks for the recorded key and never allows creation.
+    let k = open(&dir, &sealer);
+    k.sign(alias("k"), None, None, message(b"m")).expect("sign");
+    drop(k);
+    assert_eq!(
+        *sealer.opens.lock().expect("lock"),
+        vec![(true, None), (false, Some("test-key".to_string()))]
+    );
+
+    sealer.key_missing.store(true, Ordering::SeqCst);
+    let path = dir.path().join("store").to_string_lossy().into_owned();
+    let Err(e) = KeyholdEmbedded::new(path, "dev.keyhold.rusttest".into(), sealer.clone()) else {
+        panic!("the store must not open without its key");
+    };
+    assert_eq!(e.code(), ErrorCode::SealerKeyInvalidated.as_u32(), "{e:?}");
+    assert!(
+        sealer.opens.lock().expect("lock")[2..]
+            .iter()
+            .all(|(may_create, _)| !may_create),
+        "a missing key was never allowed to be created"
+    );
 }

@@ -4,13 +4,15 @@
 //! ```kotlin
 //! interface Sealer {
 //!     fun name(): String
+//!     fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo
 //!     fun seal(plain: ByteArray, aad: ByteArray): ByteArray
 //!     fun unseal(sealed: ByteArray, aad: ByteArray): ByteArray
 //! }
 //! ```
 //!
 //! A Kotlin `dev.keyhold.android.SealerException` carries its kind as
-//! `kindCode()` (0 unavailable, 1 key invalidated, 2 authentication failed);
+//! `kindCode()` (0 unavailable, 1 key invalidated, 2 authentication failed,
+//! 3 key not found);
 //! any other throwable is reported as `Unavailable`. Nothing is ever returned
 //! in clear on failure. Java arrays that held a secret (the plaintext passed
 //! to `seal`, the plaintext returned by `unseal`) are overwritten with zeros
@@ -21,7 +23,9 @@ use jni::refs::Global;
 use jni::strings::JNIStr;
 use jni::vm::JavaVM;
 use jni::{Env, jni_sig, jni_str};
-use keyhold_core::{Error, Result, Sealer, SealerErrorKind, SecretBytes};
+use keyhold_core::{
+    Error, KeyRequest, Result, Sealer, SealerErrorKind, SecretBytes, WrappingKeyInfo,
+};
 
 /// A [`Sealer`] backed by a Kotlin `dev.keyhold.android.Sealer`.
 #[derive(Debug)]
@@ -31,8 +35,8 @@ pub struct JniSealer {
 }
 
 /// What one Kotlin call produced, decided while the thread is attached.
-enum CallOutcome {
-    Bytes(Vec<u8>),
+enum CallOutcome<T> {
+    Done(T),
     Failed(Error),
 }
 
@@ -76,44 +80,95 @@ impl JniSealer {
         wipe_output: bool,
     ) -> Result<Vec<u8>> {
         let vm = JavaVM::singleton().map_err(|e| unavailable(format!("no Java VM: {e}")))?;
-        let outcome = vm.attach_current_thread(|env| -> jni::errors::Result<CallOutcome> {
-            let input_array = env.byte_array_from_slice(input)?;
-            let aad_array = env.byte_array_from_slice(aad)?;
-            let result = env.call_method(
-                &self.sealer,
-                method,
-                jni_sig!("([B[B)[B"),
-                &[JValue::Object(&input_array), JValue::Object(&aad_array)],
-            );
-            let outcome = match result {
-                Ok(value) => {
-                    let array = env.cast_local::<JByteArray>(value.l()?)?;
-                    let bytes = env.convert_byte_array(&array);
-                    if wipe_output {
-                        zero(env, &array)?;
+        let outcome =
+            vm.attach_current_thread(|env| -> jni::errors::Result<CallOutcome<Vec<u8>>> {
+                let input_array = env.byte_array_from_slice(input)?;
+                let aad_array = env.byte_array_from_slice(aad)?;
+                let result = env.call_method(
+                    &self.sealer,
+                    method,
+                    jni_sig!("([B[B)[B"),
+                    &[JValue::Object(&input_array), JValue::Object(&aad_array)],
+                );
+                let outcome = match result {
+                    Ok(value) => {
+                        let array = env.cast_local::<JByteArray>(value.l()?)?;
+                        let bytes = env.convert_byte_array(&array);
+                        if wipe_output {
+                            zero(env, &array)?;
+                        }
+                        CallOutcome::Done(bytes?)
                     }
-                    CallOutcome::Bytes(bytes?)
+                    Err(jni::errors::Error::JavaException) => {
+                        CallOutcome::Failed(self.take_exception(env)?)
+                    }
+                    Err(e) => return Err(e),
+                };
+                if wipe_input {
+                    zero(env, &input_array)?;
                 }
-                Err(jni::errors::Error::JavaException) => {
-                    let thrown = env.exception_occurred();
-                    env.exception_clear();
-                    CallOutcome::Failed(match thrown {
-                        Some(t) => self.classify(env, &t)?,
-                        None => unavailable("the sealer failed without an exception".into()),
-                    })
+                Ok(outcome)
+            });
+        finish(outcome)
+    }
+
+    /// Calls `openKey(mayCreate, expectedLabel)` and reads the
+    /// `WrappingKeyInfo` it returns.
+    fn call_open_key(&self, request: &KeyRequest<'_>) -> Result<WrappingKeyInfo> {
+        let vm = JavaVM::singleton().map_err(|e| unavailable(format!("no Java VM: {e}")))?;
+        let outcome =
+            vm.attach_current_thread(|env| -> jni::errors::Result<CallOutcome<WrappingKeyInfo>> {
+                let label = match request.expected_label() {
+                    Some(label) => JObject::from(env.new_string(label)?),
+                    None => JObject::null(),
+                };
+                let result = env.call_method(
+                    &self.sealer,
+                    jni_str!("openKey"),
+                    jni_sig!("(ZLjava/lang/String;)Ldev/keyhold/android/WrappingKeyInfo;"),
+                    &[JValue::Bool(request.may_create()), JValue::Object(&label)],
+                );
+                match result {
+                    Ok(value) => {
+                        let info = value.l()?;
+                        if info.is_null() {
+                            return Ok(CallOutcome::Failed(unavailable(
+                                "openKey returned null".into(),
+                            )));
+                        }
+                        let text =
+                            |env: &mut Env<'_>, field: &JNIStr| -> jni::errors::Result<String> {
+                                let value = env
+                                    .get_field(&info, field, jni_sig!("Ljava/lang/String;"))?
+                                    .l()?;
+                                env.cast_local::<JString>(value)?.try_to_string(env)
+                            };
+                        Ok(CallOutcome::Done(WrappingKeyInfo {
+                            label: text(env, jni_str!("label"))?,
+                            level_requested: text(env, jni_str!("levelRequested"))?,
+                            level_obtained: text(env, jni_str!("levelObtained"))?,
+                            created: env
+                                .get_field(&info, jni_str!("created"), jni_sig!("Z"))?
+                                .z()?,
+                        }))
+                    }
+                    Err(jni::errors::Error::JavaException) => {
+                        Ok(CallOutcome::Failed(self.take_exception(env)?))
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => return Err(e),
-            };
-            if wipe_input {
-                zero(env, &input_array)?;
-            }
-            Ok(outcome)
-        });
-        match outcome {
-            Ok(CallOutcome::Bytes(bytes)) => Ok(bytes),
-            Ok(CallOutcome::Failed(e)) => Err(e),
-            Err(e) => Err(unavailable(format!("JNI failure calling the sealer: {e}"))),
-        }
+            });
+        finish(outcome)
+    }
+
+    /// Clears the pending Java exception and classifies it.
+    fn take_exception(&self, env: &mut Env<'_>) -> jni::errors::Result<Error> {
+        let thrown = env.exception_occurred();
+        env.exception_clear();
+        Ok(match thrown {
+            Some(t) => self.classify(env, &t)?,
+            None => unavailable("the sealer failed without an exception".into()),
+        })
     }
 
     /// Turns a Kotlin throwable into the core's sealer error.
@@ -136,9 +191,18 @@ impl JniSealer {
         let kind = match code {
             1 => SealerErrorKind::KeyInvalidated,
             2 => SealerErrorKind::AuthenticationFailed,
+            3 => SealerErrorKind::KeyNotFound,
             _ => SealerErrorKind::Unavailable,
         };
         Ok(Error::sealer(kind, description))
+    }
+}
+
+fn finish<T>(outcome: jni::errors::Result<CallOutcome<T>>) -> Result<T> {
+    match outcome {
+        Ok(CallOutcome::Done(value)) => Ok(value),
+        Ok(CallOutcome::Failed(e)) => Err(e),
+        Err(e) => Err(unavailable(format!("JNI failure calling the sealer: {e}"))),
     }
 }
 
@@ -157,6 +221,10 @@ impl Sealer for JniSealer {
     fn name(&self) -> String {
         self.call_name()
             .unwrap_or_else(|_| String::from("android-unknown"))
+    }
+
+    fn open_key(&self, request: &KeyRequest<'_>) -> Result<WrappingKeyInfo> {
+        self.call_open_key(request)
     }
 
     fn seal(&self, secret: &[u8], aad: &[u8]) -> Result<Vec<u8>> {

@@ -252,7 +252,7 @@ typedef void (*UniffiCallbackInterfaceSealerMethod0)(uint64_t, RustBuffer* _Nonn
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SEALER_METHOD1
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SEALER_METHOD1
-typedef void (*UniffiCallbackInterfaceSealerMethod1)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceSealerMethod1)(uint64_t, int8_t, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -264,14 +264,22 @@ typedef void (*UniffiCallbackInterfaceSealerMethod2)(uint64_t, RustBuffer, RustB
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SEALER_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SEALER_METHOD3
+typedef void (*UniffiCallbackInterfaceSealerMethod3)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SEALER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SEALER
 typedef struct UniffiVTableCallbackInterfaceSealer {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceSealerMethod0 _Nonnull name;
-    UniffiCallbackInterfaceSealerMethod1 _Nonnull seal;
-    UniffiCallbackInterfaceSealerMethod2 _Nonnull unseal;
+    UniffiCallbackInterfaceSealerMethod1 _Nonnull openKey;
+    UniffiCallbackInterfaceSealerMethod2 _Nonnull seal;
+    UniffiCallbackInterfaceSealerMethod3 _Nonnull unseal;
 } UniffiVTableCallbackInterfaceSealer;
 
 #endif
@@ -423,6 +431,11 @@ void uniffi_keyhold_uniffi_fn_init_callback_vtable_sealer(const UniffiVTableCall
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_SEALER_NAME
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_SEALER_NAME
 RustBuffer uniffi_keyhold_uniffi_fn_method_sealer_name(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_SEALER_OPEN_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_SEALER_OPEN_KEY
+RustBuffer uniffi_keyhold_uniffi_fn_method_sealer_open_key(uint64_t ptr, int8_t may_create, RustBuffer expected_label, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_SEALER_SEAL
@@ -788,6 +801,12 @@ uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_verify_audit(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_SEALER_NAME
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_SEALER_NAME
 uint16_t uniffi_keyhold_uniffi_checksum_method_sealer_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_SEALER_OPEN_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_SEALER_OPEN_KEY
+uint16_t uniffi_keyhold_uniffi_checksum_method_sealer_open_key(void
     
 );
 #endif

@@ -110,6 +110,26 @@ public final class SecureEnclaveSealer: Sealer, @unchecked Sendable {
         "secure-enclave"
     }
 
+    public func openKey(mayCreate: Bool, expectedLabel: String?) throws -> WrappingKeyInfo {
+        let existed = try hasWrappedStoreKey()
+        if !existed && !mayCreate {
+            throw SealerError.KeyNotFound(detail: "no wrapped store key \(tag) in the keychain")
+        }
+        _ = try storeKey(createIfMissing: mayCreate)
+        return WrappingKeyInfo(
+            label: tag,
+            levelRequested: "secure-enclave",
+            levelObtained: "secure-enclave",
+            created: !existed
+        )
+    }
+
+    private func hasWrappedStoreKey() throws -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return try cachedStoreKey != nil || readWrappedStoreKey() != nil
+    }
+
     public func seal(secret: Data, aad: Data) throws -> Data {
         let store = try storeKey(createIfMissing: true)
         let header = Data([SecureEnclaveSealer.formatVersion]) + store.id

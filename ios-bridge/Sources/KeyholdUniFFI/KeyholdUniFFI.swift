@@ -1255,9 +1255,10 @@ public func FfiConverterTypeKeyholdEmbedded_lower(_ value: KeyholdEmbedded) -> U
  * Wraps and unwraps key secrets under a key the app holds in hardware
  * (on iOS a Secure Enclave key), binding the associated data `aad`.
  *
- * Contract (the core's `Sealer`): `seal` is called once when a key is
- * stored, `unseal` at most once per key while it stays cached (and once by
- * the self-test when the store opens). `unseal` must fail with
+ * Contract (the core's `Sealer`): `open_key` is called once when the store
+ * opens, before anything else; `seal` once when a key is stored; `unseal`
+ * at most once per key while it stays cached (and once for the store key
+ * when the store opens). `unseal` must fail with
  * `AuthenticationFailed` when `sealed` or `aad` were
  * altered, and must never return unauthenticated bytes. Calls come from
  * the thread that called into Keyhold, possibly several at once.
@@ -1268,6 +1269,15 @@ public protocol Sealer: AnyObject, Sendable {
      * A stable name recorded with each key (e.g. `secure-enclave`).
      */
     func name()  -> String
+    
+    /**
+     * Finds the wrapping key; creates it only when `may_create` is true.
+     * `expected_label` is the label the store recorded when it was first
+     * sealed (absent for a new store). When `may_create` is false a missing
+     * key is `KeyNotFound` (the core retries, then reports the store's key
+     * as invalidated) and nothing may be created or deleted.
+     */
+    func openKey(mayCreate: Bool, expectedLabel: String?) throws  -> WrappingKeyInfo
     
     /**
      * Encrypts `secret`, authenticating `aad`. The output is opaque.
@@ -1284,9 +1294,10 @@ public protocol Sealer: AnyObject, Sendable {
  * Wraps and unwraps key secrets under a key the app holds in hardware
  * (on iOS a Secure Enclave key), binding the associated data `aad`.
  *
- * Contract (the core's `Sealer`): `seal` is called once when a key is
- * stored, `unseal` at most once per key while it stays cached (and once by
- * the self-test when the store opens). `unseal` must fail with
+ * Contract (the core's `Sealer`): `open_key` is called once when the store
+ * opens, before anything else; `seal` once when a key is stored; `unseal`
+ * at most once per key while it stays cached (and once for the store key
+ * when the store opens). `unseal` must fail with
  * `AuthenticationFailed` when `sealed` or `aad` were
  * altered, and must never return unauthenticated bytes. Calls come from
  * the thread that called into Keyhold, possibly several at once.
@@ -1352,6 +1363,24 @@ open func name() -> String  {
         uniffiCallStatus in
     uniffi_keyhold_uniffi_fn_method_sealer_name(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Finds the wrapping key; creates it only when `may_create` is true.
+     * `expected_label` is the label the store recorded when it was first
+     * sealed (absent for a new store). When `may_create` is false a missing
+     * key is `KeyNotFound` (the core retries, then reports the store's key
+     * as invalidated) and nothing may be created or deleted.
+     */
+open func openKey(mayCreate: Bool, expectedLabel: String?)throws  -> WrappingKeyInfo  {
+    return try  FfiConverterTypeWrappingKeyInfo_lift(try rustCallWithError(FfiConverterTypeSealerError_lift) {
+        uniffiCallStatus in
+    uniffi_keyhold_uniffi_fn_method_sealer_open_key(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(mayCreate),
+        FfiConverterOptionString.lower(expectedLabel),uniffiCallStatus
     )
 })
 }
@@ -1432,6 +1461,33 @@ fileprivate struct UniffiCallbackInterfaceSealer {
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
                 writeReturn: writeReturn
+            )
+        },
+        openKey: { (
+            uniffiHandle: UInt64,
+            mayCreate: Int8,
+            expectedLabel: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> WrappingKeyInfo in
+                guard let uniffiObj = try? FfiConverterTypeSealer.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.openKey(
+                     mayCreate: try FfiConverterBool.lift(mayCreate),
+                     expectedLabel: try FfiConverterOptionString.lift(expectedLabel)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeWrappingKeyInfo_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSealerError_lower
             )
         },
         seal: { (
@@ -2251,6 +2307,96 @@ public func FfiConverterTypeKeyPolicy_lift(_ buf: RustBuffer) throws -> KeyPolic
 #endif
 public func FfiConverterTypeKeyPolicy_lower(_ value: KeyPolicy) -> RustBuffer {
     return FfiConverterTypeKeyPolicy.lower(value)
+}
+
+
+/**
+ * What a foreign sealer reports about its wrapping key (the core's
+ * `WrappingKeyInfo`).
+ */
+public struct WrappingKeyInfo: Equatable, Hashable {
+    /**
+     * Where the key lives (keychain label, Keystore alias).
+     */
+    public let label: String
+    /**
+     * The protection asked for (`secure-enclave`, `software`...).
+     */
+    public let levelRequested: String
+    /**
+     * The protection the platform gave.
+     */
+    public let levelObtained: String
+    /**
+     * True when this call created the key.
+     */
+    public let created: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where the key lives (keychain label, Keystore alias).
+         */label: String, 
+        /**
+         * The protection asked for (`secure-enclave`, `software`...).
+         */levelRequested: String, 
+        /**
+         * The protection the platform gave.
+         */levelObtained: String, 
+        /**
+         * True when this call created the key.
+         */created: Bool) {
+        self.label = label
+        self.levelRequested = levelRequested
+        self.levelObtained = levelObtained
+        self.created = created
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WrappingKeyInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWrappingKeyInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WrappingKeyInfo {
+        return
+            try WrappingKeyInfo(
+                label: FfiConverterString.read(from: &buf), 
+                levelRequested: FfiConverterString.read(from: &buf), 
+                levelObtained: FfiConverterString.read(from: &buf), 
+                created: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WrappingKeyInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.levelRequested, into: &buf)
+        FfiConverterString.write(value.levelObtained, into: &buf)
+        FfiConverterBool.write(value.created, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrappingKeyInfo_lift(_ buf: RustBuffer) throws -> WrappingKeyInfo {
+    return try FfiConverterTypeWrappingKeyInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrappingKeyInfo_lower(_ value: WrappingKeyInfo) -> RustBuffer {
+    return FfiConverterTypeWrappingKeyInfo.lower(value)
 }
 
 
@@ -3505,6 +3651,16 @@ enum SealerError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * Description without secrets.
          */detail: String
     )
+    /**
+     * `open_key` found no wrapping key (and was not allowed to create
+     * one). The core retries, then reports code 17
+     * (`SEALER_KEY_INVALIDATED`) for a store whose key is gone.
+     */
+    case KeyNotFound(
+        /**
+         * Description without secrets.
+         */detail: String
+    )
 
     
 
@@ -3543,6 +3699,9 @@ public struct FfiConverterTypeSealerError: FfiConverterRustBuffer {
         case 3: return .AuthenticationFailed(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 4: return .KeyNotFound(
+            detail: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3567,6 +3726,11 @@ public struct FfiConverterTypeSealerError: FfiConverterRustBuffer {
         
         case let .AuthenticationFailed(detail):
             writeInt(&buf, Int32(3))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .KeyNotFound(detail):
+            writeInt(&buf, Int32(4))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4106,10 +4270,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keyhold_uniffi_checksum_method_sealer_name() != 24094) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keyhold_uniffi_checksum_method_sealer_seal() != 20706) {
+    if (uniffi_keyhold_uniffi_checksum_method_sealer_open_key() != 7733) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keyhold_uniffi_checksum_method_sealer_unseal() != 47111) {
+    if (uniffi_keyhold_uniffi_checksum_method_sealer_seal() != 2817) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keyhold_uniffi_checksum_method_sealer_unseal() != 63386) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keyhold_uniffi_checksum_constructor_keyholdembedded_new() != 17519) {

@@ -52,6 +52,10 @@ final class TestSealer: Sealer, @unchecked Sendable {
         "swift-test"
     }
 
+    func openKey(mayCreate: Bool, expectedLabel: String?) throws -> WrappingKeyInfo {
+        WrappingKeyInfo(label: "swift-test-key", levelRequested: "software", levelObtained: "software", created: mayCreate)
+    }
+
     func seal(secret: Data, aad: Data) throws -> Data {
         try count(unseal: false)
         guard let combined = try AES.GCM.seal(secret, using: key, authenticating: aad).combined else {

@@ -6,6 +6,7 @@
 //! their audit record in the same transaction as the write; records of other
 //! operations are group-committed (see [`Config::audit_batch`]).
 
+mod attach;
 mod cache;
 mod journal;
 mod material;
@@ -17,7 +18,7 @@ pub use requests::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions,
 use crate::audit::AuditVerdict;
 use crate::caller::Caller;
 use crate::key::KeyInfo;
-use crate::sealer::{Sealer, SoftwareSealer};
+use crate::sealer::{Sealer, SealerBindingInfo, SoftwareSealer, StoreKey};
 use crate::store::{KeyStore, SqliteStore};
 use crate::{Error, Result};
 use cache::KeyCache;
@@ -42,6 +43,10 @@ pub struct Config {
     /// ...or once the oldest pending one is this old (checked on each
     /// operation and by [`Keyhold::flush`]).
     pub audit_max_delay: Duration,
+    /// Pauses between attempts to find the sealer's wrapping key when the
+    /// engine opens (its length is the number of retries). A `seal` or
+    /// `unseal` that fails transiently is retried once, after the first.
+    pub sealer_retry_delays: Vec<Duration>,
 }
 
 impl Default for Config {
@@ -52,6 +57,11 @@ impl Default for Config {
             max_request_bytes: 1 << 20,
             audit_batch: 4096,
             audit_max_delay: Duration::from_secs(1),
+            sealer_retry_delays: vec![
+                Duration::from_millis(50),
+                Duration::from_millis(200),
+                Duration::from_millis(800),
+            ],
         }
     }
 }
@@ -67,6 +77,12 @@ pub struct Keyhold {
     unseal_gate: Mutex<()>,
     config: Config,
     schema_version: u32,
+    #[allow(
+        dead_code,
+        reason = "MAC keys for the audit chain and policy rows derive from it (issue 10)"
+    )]
+    store_key: StoreKey,
+    binding: SealerBindingInfo,
 }
 
 impl core::fmt::Debug for Keyhold {
@@ -80,15 +96,19 @@ impl core::fmt::Debug for Keyhold {
 
 impl Keyhold {
     /// Opens the engine over a store and a sealer. Runs every algorithm's
-    /// known-answer test and the sealer's self-test first; if any fails the
-    /// engine does not open. Keys are unsealed lazily, on first use.
+    /// known-answer test first, then attaches the sealer: finds its
+    /// wrapping key (creating one only for a store that has never sealed
+    /// anything) and unseals the store key with it, which proves the key is
+    /// the store's own. If any step fails the engine does not open. Keys
+    /// are unsealed lazily, on first use.
     pub fn open(
         mut store: Box<dyn KeyStore>,
         sealer: Arc<dyn Sealer>,
         config: Config,
     ) -> Result<Self> {
         crate::crypto::selftest::run_known_answer_tests()?;
-        crate::sealer::self_test(sealer.as_ref())?;
+        let attached =
+            attach::attach(store.as_mut(), sealer.as_ref(), &config.sealer_retry_delays)?;
         let journal = Journal::resume(store.last_audit()?.as_ref());
         let schema_version = store.schema_version();
         Ok(Self {
@@ -99,6 +119,8 @@ impl Keyhold {
             unseal_gate: Mutex::new(()),
             config,
             schema_version,
+            store_key: attached.store_key,
+            binding: attached.binding,
         })
     }
 
@@ -106,7 +128,7 @@ impl Keyhold {
     /// by the software key file `sealer.key` (created with mode 0600).
     pub fn open_in_dir(dir: &Path, config: Config) -> Result<Self> {
         create_private_dir(dir)?;
-        let sealer = SoftwareSealer::open_key_file(&dir.join("sealer.key"))?;
+        let sealer = SoftwareSealer::key_file(&dir.join("sealer.key"));
         Self::open_in_dir_with(dir, Arc::new(sealer), config)
     }
 
@@ -172,6 +194,12 @@ impl Keyhold {
     /// The sealer's name.
     pub fn sealer_name(&self) -> String {
         self.sealer.name()
+    }
+
+    /// What the store recorded about its wrapping key (label, security
+    /// level asked and obtained, creation time).
+    pub fn sealer_binding_info(&self) -> &SealerBindingInfo {
+        &self.binding
     }
 
     /// Public metadata of a key, with its current usage count.

@@ -422,7 +422,7 @@ impl Keyhold {
         let aad = self
             .seal_context(&stored.info, &stored.owner, stored.sealed_schema_version)
             .to_aad();
-        let secret = self.sealer.unseal(&stored.sealed_secret, &aad)?;
+        let secret = self.with_sealer_retry(|| self.sealer.unseal(&stored.sealed_secret, &aad))?;
         let material = KeyMaterial::from_secret_bytes(
             stored.info.algorithm,
             stored.info.hd_scheme,
@@ -435,6 +435,17 @@ impl Keyhold {
         });
         self.cache.insert(Arc::clone(&loaded));
         Ok(loaded)
+    }
+
+    /// Runs a `seal` or `unseal`, once more after a pause if it failed
+    /// transiently (hardware busy, IPC hiccup).
+    fn with_sealer_retry<T>(&self, f: impl FnMut() -> Result<T>) -> Result<T> {
+        let delays = &self.config.sealer_retry_delays;
+        super::attach::retry(
+            &delays[..delays.len().min(1)],
+            super::attach::is_transient,
+            f,
+        )
     }
 
     fn cached(&self, caller: &Caller, key: &KeyRef) -> Option<Arc<LoadedKey>> {
@@ -516,9 +527,9 @@ impl Keyhold {
         let aad = self
             .seal_context(&info, &owner, self.schema_version)
             .to_aad();
-        let sealed_secret = self
-            .sealer
-            .seal(new.material.to_secret_bytes().expose(), &aad)?;
+        let plain = new.material.to_secret_bytes();
+        let sealed_secret = self.with_sealer_retry(|| self.sealer.seal(plain.expose(), &aad))?;
+        drop(plain);
         let stored = StoredKey {
             info,
             owner,

@@ -1,15 +1,16 @@
 //! A sealer wrapper that counts calls, for tests and benchmarks that check
 //! the hardware budget (N operations on a key cost at most one unseal).
 
-use super::Sealer;
+use super::{KeyRequest, Sealer, WrappingKeyInfo};
 use crate::Result;
 use crate::secret::SecretBytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Counts `seal` and `unseal` calls of an inner sealer.
+/// Counts `open_key`, `seal` and `unseal` calls of an inner sealer.
 #[derive(Debug)]
 pub struct CountingSealer<S> {
     inner: S,
+    opens: AtomicU64,
     seals: AtomicU64,
     unseals: AtomicU64,
 }
@@ -19,9 +20,15 @@ impl<S: Sealer> CountingSealer<S> {
     pub fn new(inner: S) -> Self {
         Self {
             inner,
+            opens: AtomicU64::new(0),
             seals: AtomicU64::new(0),
             unseals: AtomicU64::new(0),
         }
+    }
+
+    /// `open_key` calls so far.
+    pub fn open_count(&self) -> u64 {
+        self.opens.load(Ordering::Relaxed)
     }
 
     /// `seal` calls so far.
@@ -38,6 +45,10 @@ impl<S: Sealer> CountingSealer<S> {
 impl<S: Sealer> Sealer for CountingSealer<S> {
     fn name(&self) -> String {
         self.inner.name()
+    }
+    fn open_key(&self, request: &KeyRequest<'_>) -> Result<WrappingKeyInfo> {
+        self.opens.fetch_add(1, Ordering::Relaxed);
+        self.inner.open_key(request)
     }
     fn seal(&self, secret: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         self.seals.fetch_add(1, Ordering::Relaxed);

@@ -14,8 +14,12 @@
 //!
 //! Key sources and the errors they report:
 //!
-//! - [`SoftwareSealer::open_key_file`] (`software-file`): a 32-byte file,
-//!   mode 0600. A file that cannot be read or created, or whose mode grants
+//! - [`SoftwareSealer::key_file`] (`software-file`): a 32-byte file, mode
+//!   0600, read by [`Sealer::open_key`]. Only
+//!   [`KeyRequest::FindOrCreate`] creates a missing file; for a store that
+//!   already holds sealed records a missing file is
+//!   [`SealerErrorKind::KeyNotFound`], never replaced by a new key. A file
+//!   that cannot be read or created, or whose mode grants
 //!   group/other access, is [`SealerErrorKind::Unavailable`]: an operator
 //!   can fix it (chmod, disk space) and nothing sealed under it is lost, so
 //!   it must not be mistaken for a destroyed key. A file of the wrong length
@@ -27,7 +31,7 @@
 //! - [`SoftwareSealer::ephemeral`] (`software-ephemeral`): a random key
 //!   that lives as long as the sealer.
 
-use super::Sealer;
+use super::{KeyRequest, Sealer, WrappingKeyInfo};
 use crate::error::SealerErrorKind;
 use crate::secret::SecretBytes;
 use crate::{Error, Result};
@@ -37,6 +41,7 @@ use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 /// Length of the sealing key.
@@ -57,7 +62,11 @@ pub(crate) const ARGON2_P: u32 = 1;
 /// AES-256-GCM under a 32-byte key held in zeroizing memory, loaded from a
 /// 0600 key file or derived from a passphrase with Argon2id.
 pub struct SoftwareSealer {
-    key: SecretBytes,
+    /// The key: set at construction for passphrase and ephemeral keys, by
+    /// `open_key` for key files.
+    key: OnceLock<SecretBytes>,
+    /// The key file, for `software-file`.
+    file: Option<PathBuf>,
     name: &'static str,
 }
 
@@ -79,35 +88,57 @@ fn auth_failed(why: &str) -> Error {
 }
 
 impl SoftwareSealer {
-    /// Opens the key file at `path`, creating it (32 random bytes, mode
-    /// 0600, parent directory 0700) when missing. Refuses a file readable
-    /// by group or others, or of the wrong length.
+    /// A sealer over the key file at `path` (`software-file`). Nothing is
+    /// read until [`Sealer::open_key`]: with [`KeyRequest::FindOrCreate`] a
+    /// missing file is created (32 random bytes, mode 0600, parent directory
+    /// 0700); with [`KeyRequest::FindExisting`] it is
+    /// [`SealerErrorKind::KeyNotFound`]. A file readable by group or others,
+    /// or of the wrong length, is refused.
     ///
     /// Creation is atomic: the key is written and fsynced to a fresh
     /// temporary file (`O_EXCL`, 0600) in the same directory, then
     /// hard-linked to `path`, which fails if another process created `path`
     /// meanwhile (that process's key is then used). A crash never leaves a
     /// partial key file at `path`.
-    pub fn open_key_file(path: &Path) -> Result<Self> {
+    pub fn key_file(path: &Path) -> Self {
+        Self {
+            key: OnceLock::new(),
+            file: Some(path.to_path_buf()),
+            name: "software-file",
+        }
+    }
+
+    fn with_key(key: SecretBytes, name: &'static str) -> Self {
+        Self {
+            key: OnceLock::from(key),
+            file: None,
+            name,
+        }
+    }
+
+    /// Reads (or, when allowed, creates) the key file.
+    fn open_file(path: &Path, request: &KeyRequest<'_>) -> Result<(SecretBytes, bool)> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
             && !parent.exists()
         {
+            if !request.may_create() {
+                return Err(missing(path));
+            }
             DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(parent)
                 .map_err(|e| unavailable(path, "cannot create parent directory", &e))?;
         }
-        match std::fs::symlink_metadata(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => create_key_file(path)?,
+        let created = match std::fs::symlink_metadata(path) {
+            Ok(_) => false,
+            Err(e) if e.kind() == ErrorKind::NotFound && request.may_create() => {
+                create_key_file(path)?
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(missing(path)),
             Err(e) => return Err(unavailable(path, "cannot stat", &e)),
-        }
-        let key = read_key_file(path)?;
-        Ok(Self {
-            key,
-            name: "software-file",
-        })
+        };
+        Ok((read_key_file(path)?, created))
     }
 
     /// Derives the key from `passphrase` with Argon2id and a 16-byte `salt`
@@ -136,34 +167,34 @@ impl SoftwareSealer {
         let mut out = Zeroizing::new(vec![0u8; KEY_LEN]);
         kdf.hash_password_into(passphrase, salt, &mut out)
             .map_err(|e| Error::sealer(SealerErrorKind::Unavailable, format!("argon2id: {e}")))?;
-        Ok(Self {
-            key: SecretBytes::from(out),
-            name: "software-passphrase",
-        })
+        Ok(Self::with_key(
+            SecretBytes::from(out),
+            "software-passphrase",
+        ))
     }
 
     /// A random in-memory key (tests, ephemeral stores).
     pub fn ephemeral() -> Result<Self> {
         let key = SecretBytes::random(KEY_LEN)
             .map_err(|_| Error::sealer(SealerErrorKind::Unavailable, "OS random source failed"))?;
-        Ok(Self {
-            key,
-            name: "software-ephemeral",
-        })
+        Ok(Self::with_key(key, "software-ephemeral"))
     }
 
     /// A sealer over given key bytes (known-answer tests).
     #[cfg(test)]
     pub(crate) fn from_key_bytes(key: &[u8]) -> Self {
-        Self {
-            key: SecretBytes::copy_from(key),
-            name: "software-ephemeral",
-        }
+        Self::with_key(SecretBytes::copy_from(key), "software-ephemeral")
     }
 
     fn cipher(&self) -> Result<Aes256Gcm> {
+        let key = self.key.get().ok_or_else(|| {
+            Error::sealer(
+                SealerErrorKind::Unavailable,
+                "software sealer used before open_key",
+            )
+        })?;
         // With the `zeroize` feature the expanded key is wiped on drop.
-        Aes256Gcm::new_from_slice(self.key.expose()).map_err(|_| {
+        Aes256Gcm::new_from_slice(key.expose()).map_err(|_| {
             Error::sealer(
                 SealerErrorKind::KeyInvalidated,
                 "software sealer key has the wrong length",
@@ -172,8 +203,16 @@ impl SoftwareSealer {
     }
 }
 
+fn missing(path: &Path) -> Error {
+    Error::sealer(
+        SealerErrorKind::KeyNotFound,
+        format!("sealer key file {} does not exist", path.display()),
+    )
+}
+
 /// Writes a new random key to a temporary file and links it into place.
-fn create_key_file(path: &Path) -> Result<()> {
+/// True if this call created `path`; false if another process won the race.
+fn create_key_file(path: &Path) -> Result<bool> {
     let tmp = temp_path(path)?;
     let result = (|| {
         let mut file = OpenOptions::new()
@@ -191,7 +230,7 @@ fn create_key_file(path: &Path) -> Result<()> {
         match std::fs::hard_link(&tmp, path) {
             Ok(()) => {}
             // Another process created the key first: use theirs.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
             Err(e) => return Err(unavailable(path, "cannot link into place", &e)),
         }
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -199,7 +238,7 @@ fn create_key_file(path: &Path) -> Result<()> {
                 .and_then(|d| d.sync_all())
                 .map_err(|e| unavailable(path, "cannot sync parent directory", &e))?;
         }
-        Ok(())
+        Ok(true)
     })();
     // The temporary name is removed whatever happened; the key (if linked)
     // lives on under `path`.
@@ -279,6 +318,28 @@ fn read_key_file(path: &Path) -> Result<SecretBytes> {
 impl Sealer for SoftwareSealer {
     fn name(&self) -> String {
         self.name.to_string()
+    }
+
+    fn open_key(&self, request: &KeyRequest<'_>) -> Result<WrappingKeyInfo> {
+        let mut created = false;
+        let label = match &self.file {
+            Some(path) => {
+                if self.key.get().is_none() {
+                    let (key, new) = Self::open_file(path, request)?;
+                    created = new;
+                    // A concurrent open_key may have set it first: same file.
+                    let _ = self.key.set(key);
+                }
+                path.display().to_string()
+            }
+            None => self.name.to_string(),
+        };
+        Ok(WrappingKeyInfo {
+            label,
+            level_requested: "software".into(),
+            level_obtained: "software".into(),
+            created,
+        })
     }
 
     fn seal(&self, secret: &[u8], aad: &[u8]) -> Result<Vec<u8>> {

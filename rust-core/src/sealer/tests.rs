@@ -21,6 +21,14 @@ fn assert_auth_failed(result: crate::Result<SecretBytes>) {
     }
 }
 
+/// A key-file sealer opened as for a new store (the file is created when
+/// missing).
+fn open_file(path: &std::path::Path) -> crate::Result<SoftwareSealer> {
+    let s = SoftwareSealer::key_file(path);
+    s.open_key(&KeyRequest::FindOrCreate)?;
+    Ok(s)
+}
+
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 const AAD: &[u8] = b"keyhold/seal/v1 test aad";
 
@@ -131,7 +139,7 @@ fn debug_is_redacted() {
 fn key_file_is_created_0600_in_a_0700_dir_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/keys/sealer.key");
-    let s = SoftwareSealer::open_key_file(&path).unwrap();
+    let s = open_file(&path).unwrap();
     assert_eq!(s.name(), "software-file");
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
@@ -146,7 +154,7 @@ fn key_file_is_created_0600_in_a_0700_dir_and_reopens() {
     assert_eq!(names, vec![std::ffi::OsString::from("sealer.key")]);
 
     let blob = s.seal(SECRET, AAD).unwrap();
-    let again = SoftwareSealer::open_key_file(&path).unwrap();
+    let again = open_file(&path).unwrap();
     assert!(again.unseal(&blob, AAD).unwrap().ct_eq(SECRET));
 }
 
@@ -154,18 +162,18 @@ fn key_file_is_created_0600_in_a_0700_dir_and_reopens() {
 fn key_file_readable_by_others_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sealer.key");
-    SoftwareSealer::open_key_file(&path).unwrap();
+    open_file(&path).unwrap();
     for mode in [0o644, 0o640, 0o604, 0o660] {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        let err = SoftwareSealer::open_key_file(&path).unwrap_err();
+        let err = open_file(&path).unwrap_err();
         assert_eq!(kind(&err), Some(SealerErrorKind::Unavailable), "{err}");
         assert!(err.to_string().contains("group or others"), "{err}");
     }
     // Fixing the mode makes it usable again: nothing was destroyed.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    SoftwareSealer::open_key_file(&path).unwrap();
+    open_file(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
-    SoftwareSealer::open_key_file(&path).unwrap();
+    open_file(&path).unwrap();
 }
 
 #[test]
@@ -181,7 +189,7 @@ fn key_file_of_wrong_length_is_refused() {
             .open(&path)
             .unwrap();
         std::io::Write::write_all(&mut f, &vec![7u8; len]).unwrap();
-        let err = SoftwareSealer::open_key_file(&path).unwrap_err();
+        let err = open_file(&path).unwrap_err();
         assert_eq!(kind(&err), Some(SealerErrorKind::KeyInvalidated), "{err}");
         assert!(err.to_string().contains("expected 32"), "{err}");
     }
@@ -191,16 +199,16 @@ fn key_file_of_wrong_length_is_refused() {
 fn key_file_symlink_or_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real.key");
-    SoftwareSealer::open_key_file(&real).unwrap();
+    open_file(&real).unwrap();
     let link = dir.path().join("link.key");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let err = SoftwareSealer::open_key_file(&link).unwrap_err();
+    let err = open_file(&link).unwrap_err();
     assert_eq!(kind(&err), Some(SealerErrorKind::KeyInvalidated), "{err}");
 
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let err = SoftwareSealer::open_key_file(&sub).unwrap_err();
+    let err = open_file(&sub).unwrap_err();
     assert_eq!(kind(&err), Some(SealerErrorKind::KeyInvalidated), "{err}");
 }
 
@@ -208,10 +216,10 @@ fn key_file_symlink_or_directory_is_refused() {
 fn key_file_error_text_has_no_key_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sealer.key");
-    SoftwareSealer::open_key_file(&path).unwrap();
+    open_file(&path).unwrap();
     let key = std::fs::read(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let err = SoftwareSealer::open_key_file(&path).unwrap_err();
+    let err = open_file(&path).unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(&hex::encode(&key)));
 }
@@ -259,62 +267,66 @@ fn empty_passphrase_is_refused() {
 }
 
 #[test]
-fn self_test_passes_for_the_software_sealer() {
-    self_test(&SoftwareSealer::ephemeral().unwrap()).unwrap();
+fn a_missing_key_file_is_created_only_when_the_store_may_create_one() {
     let dir = tempfile::tempdir().unwrap();
-    self_test(&SoftwareSealer::open_key_file(&dir.path().join("k")).unwrap()).unwrap();
-}
-
-/// A broken sealer that returns its input.
-struct Identity;
-impl Sealer for Identity {
-    fn name(&self) -> String {
-        "identity".into()
+    let path = dir.path().join("keys/sealer.key");
+    let s = SoftwareSealer::key_file(&path);
+    let binding = SealerBinding {
+        sealer: "software-file".into(),
+        label: path.display().to_string(),
+        level_requested: "software".into(),
+        level_obtained: "software".into(),
+        created_at: 1,
+        sealed_store_key: vec![1, 2, 3],
+    };
+    for request in [
+        KeyRequest::FindExisting(None),
+        KeyRequest::FindExisting(Some(&binding)),
+    ] {
+        let err = s.open_key(&request).unwrap_err();
+        assert_eq!(kind(&err), Some(SealerErrorKind::KeyNotFound), "{err}");
+        assert!(!path.exists(), "a key file was created for {request:?}");
+        assert!(!dir.path().join("keys").exists());
     }
-    fn seal(&self, secret: &[u8], _aad: &[u8]) -> crate::Result<Vec<u8>> {
-        Ok(secret.to_vec())
-    }
-    fn unseal(&self, sealed: &[u8], _aad: &[u8]) -> crate::Result<SecretBytes> {
-        Ok(SecretBytes::copy_from(sealed))
-    }
-}
-
-/// A broken sealer that does not round-trip.
-struct Lossy;
-impl Sealer for Lossy {
-    fn name(&self) -> String {
-        "lossy".into()
-    }
-    fn seal(&self, secret: &[u8], _aad: &[u8]) -> crate::Result<Vec<u8>> {
-        Ok(secret.iter().map(|b| b ^ 0x5A).collect())
-    }
-    fn unseal(&self, sealed: &[u8], _aad: &[u8]) -> crate::Result<SecretBytes> {
-        Ok(SecretBytes::new(vec![0u8; sealed.len()]))
-    }
-}
-
-/// A sealer whose hardware key is gone.
-struct Gone;
-impl Sealer for Gone {
-    fn name(&self) -> String {
-        "gone".into()
-    }
-    fn seal(&self, _secret: &[u8], _aad: &[u8]) -> crate::Result<Vec<u8>> {
-        Err(Error::sealer(SealerErrorKind::KeyInvalidated, "key gone"))
-    }
-    fn unseal(&self, _sealed: &[u8], _aad: &[u8]) -> crate::Result<SecretBytes> {
-        Err(Error::sealer(SealerErrorKind::KeyInvalidated, "key gone"))
-    }
+    let info = s.open_key(&KeyRequest::FindOrCreate).unwrap();
+    assert!(info.created);
+    assert_eq!(info.label, path.display().to_string());
+    assert_eq!(
+        (info.level_requested.as_str(), info.level_obtained.as_str()),
+        ("software", "software")
+    );
+    // Found, not created, the next time (by this sealer or a fresh one).
+    assert!(
+        !s.open_key(&KeyRequest::FindExisting(Some(&binding)))
+            .unwrap()
+            .created
+    );
+    let again = SoftwareSealer::key_file(&path);
+    assert!(
+        !again
+            .open_key(&KeyRequest::FindExisting(None))
+            .unwrap()
+            .created
+    );
+    let blob = s.seal(SECRET, AAD).unwrap();
+    assert!(again.unseal(&blob, AAD).unwrap().ct_eq(SECRET));
 }
 
 #[test]
-fn self_test_catches_broken_sealers() {
-    let err = self_test(&Identity).unwrap_err();
-    assert!(matches!(err, Error::SelfTestFailed(_)), "{err}");
-    let err = self_test(&Lossy).unwrap_err();
-    assert!(matches!(err, Error::SelfTestFailed(_)), "{err}");
-    let err = self_test(&Gone).unwrap_err();
-    assert_eq!(kind(&err), Some(SealerErrorKind::KeyInvalidated));
+fn a_key_file_sealer_refuses_work_before_open_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SoftwareSealer::key_file(&dir.path().join("sealer.key"));
+    let err = s.seal(SECRET, AAD).unwrap_err();
+    assert_eq!(kind(&err), Some(SealerErrorKind::Unavailable), "{err}");
+    assert!(err.to_string().contains("before open_key"), "{err}");
+}
+
+#[test]
+fn passphrase_and_ephemeral_keys_are_always_found() {
+    let s = SoftwareSealer::ephemeral().unwrap();
+    let info = s.open_key(&KeyRequest::FindExisting(None)).unwrap();
+    assert_eq!(info.label, "software-ephemeral");
+    assert!(!info.created);
 }
 
 #[test]
@@ -323,5 +335,7 @@ fn counting_sealer_counts_and_delegates() {
     let blob = s.seal(SECRET, AAD).unwrap();
     assert!(s.unseal(&blob, AAD).unwrap().ct_eq(SECRET));
     assert_eq!((s.seal_count(), s.unseal_count()), (1, 1));
+    s.open_key(&KeyRequest::FindOrCreate).unwrap();
+    assert_eq!(s.open_count(), 1);
     assert_eq!(s.name(), "software-ephemeral");
 }

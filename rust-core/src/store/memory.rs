@@ -3,6 +3,7 @@
 use super::{KeyStore, StoredKey, check};
 use crate::audit::AuditRecord;
 use crate::key::{KeyId, KeyInfo, KeyRef};
+use crate::sealer::SealerBinding;
 use crate::{Error, Result};
 use zeroize::Zeroize;
 
@@ -14,6 +15,7 @@ use zeroize::Zeroize;
 pub struct MemoryStore {
     keys: Vec<StoredKey>,
     audit: Vec<AuditRecord>,
+    binding: Option<SealerBinding>,
 }
 
 impl MemoryStore {
@@ -135,5 +137,19 @@ impl KeyStore for MemoryStore {
 
     fn schema_version(&self) -> u32 {
         super::SCHEMA_VERSION
+    }
+
+    fn sealer_binding(&mut self) -> Result<Option<SealerBinding>> {
+        Ok(self.binding.clone())
+    }
+
+    fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()> {
+        if self.binding.is_some() {
+            return Err(Error::StorageOther(
+                "a sealer binding is already recorded".into(),
+            ));
+        }
+        self.binding = Some(binding.clone());
+        Ok(())
     }
 }

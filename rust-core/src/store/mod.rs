@@ -15,6 +15,7 @@ pub use sqlite::SqliteStore;
 use crate::Result;
 use crate::audit::AuditRecord;
 use crate::key::{KeyId, KeyInfo, KeyRef};
+use crate::sealer::SealerBinding;
 
 /// A key as stored: public metadata, owner, and the sealed secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -57,6 +58,8 @@ impl core::fmt::Debug for StoredKey {
 ///   would exceed `limit` (`UsageLimitExceeded`, nothing changes); returns
 ///   the new count.
 /// - audit records are appended in order; `seq` is contiguous from 1.
+/// - the sealer binding is written once: `put_sealer_binding` fails with
+///   `StorageOther` when one is already recorded, and nothing replaces it.
 /// - every acknowledged write is durable (synchronous=FULL for SQLite).
 pub trait KeyStore: Send {
     /// Stores a new key together with `audit` records.
@@ -116,6 +119,12 @@ pub trait KeyStore: Send {
 
     /// The schema version secrets are sealed under.
     fn schema_version(&self) -> u32;
+
+    /// What the store recorded about its wrapping key, if anything yet.
+    fn sealer_binding(&mut self) -> Result<Option<SealerBinding>>;
+
+    /// Records the wrapping key's binding, once.
+    fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()>;
 }
 
 #[cfg(test)]

@@ -27,16 +27,50 @@
 //!   version 2 triggers refuse `UPDATE` and `DELETE` on it (the hash chain
 //!   detects edits by anyone who bypasses them; the triggers stop our own
 //!   code and maintenance tools from making them by mistake).
+//! - `sealer_binding` (since version 3): at most one row (`id = 1`), what
+//!   the store recorded about its wrapping key when it first sealed
+//!   anything, and the sealed store key (see
+//!   [`SealerBinding`](crate::SealerBinding)). Written once; triggers
+//!   refuse `UPDATE` and `DELETE`.
 
 /// Current schema version; also the version new secrets are sealed under
 /// (it is part of their AAD).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// `PRAGMA application_id` of a Keyhold database ("KHLD").
 pub(crate) const APPLICATION_ID: i32 = 0x4B48_4C44;
 
+/// The `sealer_binding` table and its triggers: part of [`SCHEMA`] and the
+/// whole of the version 2 -> 3 migration.
+macro_rules! sealer_binding_sql {
+    () => {
+        "
+CREATE TABLE sealer_binding (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    sealer           TEXT    NOT NULL,
+    label            TEXT    NOT NULL,
+    level_requested  TEXT    NOT NULL,
+    level_obtained   TEXT    NOT NULL,
+    created_at       INTEGER NOT NULL CHECK (created_at >= 0),
+    sealed_store_key BLOB    NOT NULL
+) STRICT;
+
+CREATE TRIGGER sealer_binding_no_update BEFORE UPDATE ON sealer_binding
+BEGIN
+    SELECT RAISE(ABORT, 'sealer_binding is written once');
+END;
+
+CREATE TRIGGER sealer_binding_no_delete BEFORE DELETE ON sealer_binding
+BEGIN
+    SELECT RAISE(ABORT, 'sealer_binding is written once');
+END;
+"
+    };
+}
+
 /// The complete current schema, applied to an empty database.
-pub(crate) const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = concat!(
+    "
 CREATE TABLE key_entry (
     id                    INTEGER PRIMARY KEY,
     owner                 TEXT    NOT NULL,
@@ -91,7 +125,13 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
-";
+
+",
+    sealer_binding_sql!()
+);
+
+/// The `sealer_binding` table and its triggers (version 3).
+const SEALER_BINDING_V3: &str = sealer_binding_sql!();
 
 /// One schema step: the SQL that takes a database from `from` to `from + 1`.
 #[derive(Debug, Clone, Copy)]
@@ -104,9 +144,10 @@ pub(crate) struct Migration {
 
 /// Every step, in order. Version 1 is the first released schema, so there
 /// is no step from 0: an empty database gets [`SCHEMA`].
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    sql: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        sql: "
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
@@ -117,4 +158,9 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 ",
-}];
+    },
+    Migration {
+        from: 2,
+        sql: SEALER_BINDING_V3,
+    },
+];

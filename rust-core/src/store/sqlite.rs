@@ -24,6 +24,7 @@ use crate::error::ErrorCode;
 use crate::hd::DerivationPath;
 use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 use crate::policy::{KeyPolicy, OperationSet};
+use crate::sealer::SealerBinding;
 use crate::{Error, Result};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params,
@@ -388,6 +389,11 @@ const SQL_INSERT_AUDIT: &str = concat!(
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 );
 const SQL_KEY_COUNT: &str = "SELECT count(*) FROM key_entry";
+const SQL_BINDING: &str = "SELECT sealer, label, level_requested, level_obtained, created_at, \
+     sealed_store_key FROM sealer_binding WHERE id = 1";
+const SQL_INSERT_BINDING: &str = "INSERT INTO sealer_binding \
+     (id, sealer, label, level_requested, level_obtained, created_at, sealed_store_key) \
+     VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
 
 /// A `key_entry` row as SQLite returned it, not yet validated.
 struct KeyRow {
@@ -912,6 +918,50 @@ impl KeyStore for SqliteStore {
 
     fn schema_version(&self) -> u32 {
         SCHEMA_VERSION
+    }
+
+    fn sealer_binding(&mut self) -> Result<Option<SealerBinding>> {
+        with_read(&mut self.conn, |conn| {
+            conn.prepare_cached(SQL_BINDING)?
+                .query_and_then([], |r| -> Result<SealerBinding> {
+                    let created_at: i64 = r.get(4)?;
+                    Ok(SealerBinding {
+                        sealer: r.get(0)?,
+                        label: r.get(1)?,
+                        level_requested: r.get(2)?,
+                        level_obtained: r.get(3)?,
+                        created_at: u64::try_from(created_at).map_err(|_| {
+                            Error::StorageOther("sealer binding has a negative time".into())
+                        })?,
+                        sealed_store_key: r.get(5)?,
+                    })
+                })?
+                .next()
+                .transpose()
+        })
+    }
+
+    fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()> {
+        self.before_write();
+        with_transaction(&mut self.conn, |tx| {
+            let taken: i64 =
+                tx.query_row("SELECT count(*) FROM sealer_binding", [], |r| r.get(0))?;
+            if taken != 0 {
+                return Err(Error::StorageOther(
+                    "a sealer binding is already recorded".into(),
+                ));
+            }
+            tx.prepare_cached(SQL_INSERT_BINDING)?
+                .execute(rusqlite::params![
+                    binding.sealer,
+                    binding.label,
+                    binding.level_requested,
+                    binding.level_obtained,
+                    u64_sql(binding.created_at)?,
+                    binding.sealed_store_key,
+                ])?;
+            Ok(())
+        })
     }
 }
 

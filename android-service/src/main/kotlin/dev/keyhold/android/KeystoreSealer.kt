@@ -28,10 +28,9 @@ import javax.crypto.spec.GCMParameterSpec
  * owner, algorithm) is bound with `updateAAD`. Keystore chooses the IV
  * (randomized encryption is required).
  *
- * The key is created lazily on first use, which is the core's sealer
- * self-test when the engine opens (a seal/unseal round trip that also checks
- * the output is not the input). StrongBox is slow, so the core unseals each
- * key at most once per session and caches it.
+ * The key is found, or created for a new store only, by [openKey], which the
+ * core calls once when the engine opens. StrongBox is slow, so the core
+ * unseals each key at most once per session and caches it.
  *
  * Failures are [SealerException]s, never cleartext:
  * - `KeyPermanentlyInvalidatedException`, `UnrecoverableKeyException` ("key
@@ -52,6 +51,26 @@ class KeystoreSealer(
 
     /** `android-strongbox`, `android-tee`, `android-software` (flag it), or `android-keystore` before first use. */
     override fun name(): String = level
+
+    override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo = guarded {
+        synchronized(this) {
+            val keyStore = KeyStore.getInstance(PROVIDER).apply { load(null) }
+            var created = false
+            val found = when (val existing = keyStore.getKey(alias, null)) {
+                null -> if (mayCreate) {
+                    created = true
+                    create()
+                } else {
+                    throw SealerException(SealerException.Kind.KEY_NOT_FOUND, "no Keystore key under alias $alias")
+                }
+                is SecretKey -> existing
+                else -> throw SealerException(SealerException.Kind.KEY_INVALIDATED, "alias $alias holds a non-secret key")
+            }
+            level = securityLevel(found)
+            key = found
+            WrappingKeyInfo(alias, LEVEL_STRONGBOX, level.removePrefix("android-"), created)
+        }
+    }
 
     override fun seal(plain: ByteArray, aad: ByteArray): ByteArray = guarded {
         val cipher = Cipher.getInstance(TRANSFORMATION)
@@ -74,18 +93,8 @@ class KeystoreSealer(
         cipher.doFinal(sealed, IV_BYTES, sealed.size - IV_BYTES)
     }
 
-    private fun key(): SecretKey = key ?: synchronized(this) { key ?: loadOrCreate().also { key = it } }
-
-    private fun loadOrCreate(): SecretKey {
-        val keyStore = KeyStore.getInstance(PROVIDER).apply { load(null) }
-        val key = when (val existing = keyStore.getKey(alias, null)) {
-            null -> create()
-            is SecretKey -> existing
-            else -> throw SealerException(SealerException.Kind.KEY_INVALIDATED, "alias $alias holds a non-secret key")
-        }
-        level = securityLevel(key)
-        return key
-    }
+    private fun key(): SecretKey =
+        key ?: throw SealerException(SealerException.Kind.UNAVAILABLE, "Keystore sealer used before openKey")
 
     /** StrongBox first; the TEE when the device has no StrongBox. */
     private fun create(): SecretKey = try {
@@ -138,6 +147,7 @@ class KeystoreSealer(
         const val NAME_TEE = "android-tee"
         const val NAME_SOFTWARE = "android-software"
         const val NAME_UNKNOWN = "android-keystore"
+        const val LEVEL_STRONGBOX = "strongbox"
 
         /** Runs [block], turning every Keystore/JCA failure into a typed [SealerException]. */
         private inline fun <T> guarded(block: () -> T): T = try {

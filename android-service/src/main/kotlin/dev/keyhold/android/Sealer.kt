@@ -2,16 +2,27 @@ package dev.keyhold.android
 
 /**
  * Wraps key secrets under a key the core never sees. Called by the Rust core
- * through JNI (`keyhold-jni`'s `JniSealer`): once per key when it is stored,
- * at most once per key per session when it is used (the core caches), and
- * once each for the self-test when the engine opens.
+ * through JNI (`keyhold-jni`'s `JniSealer`): [openKey] once when the engine
+ * opens, [seal] once per key when it is stored, [unseal] at most once per key
+ * per session when it is used (the core caches) and once for the store key
+ * when the engine opens.
  *
- * Implementations fail closed: they throw [SealerException] and never return
- * their input in clear.
+ * The core decides the wrapping key's lifecycle (whether a key may be
+ * created, retries, what a missing key means); implementations only report
+ * what the platform did. They fail closed: they throw [SealerException] and
+ * never return their input in clear.
  */
 interface Sealer {
     /** The name recorded with each key (e.g. `android-strongbox`, `android-tee`). */
     fun name(): String
+
+    /**
+     * Finds the wrapping key, creating it only when [mayCreate]. [expectedLabel]
+     * is the alias the store recorded (null for a new store). When [mayCreate]
+     * is false, a missing key is [SealerException.Kind.KEY_NOT_FOUND] and
+     * nothing may be created or deleted.
+     */
+    fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo
 
     /** Encrypts [plain], authenticating [aad]. The result is opaque. */
     fun seal(plain: ByteArray, aad: ByteArray): ByteArray
@@ -35,8 +46,26 @@ class SealerException(val kind: Kind, message: String, cause: Throwable? = null)
 
         /** The blob failed authentication (tampered, moved, wrong AAD). -> CORRUPT_KEY_RECORD */
         AUTHENTICATION_FAILED(2),
+
+        /**
+         * [Sealer.openKey] found no key and was not allowed to create one. The core
+         * retries, then reports SEALER_KEY_INVALIDATED for a store whose key is gone.
+         */
+        KEY_NOT_FOUND(3),
     }
 
     /** Read by `keyhold-jni` to classify the failure. */
     fun kindCode(): Int = kind.code
 }
+
+/** What [Sealer.openKey] reports (the core's `WrappingKeyInfo`; read by `keyhold-jni`). */
+class WrappingKeyInfo(
+    /** Where the key lives: the Keystore alias. */
+    @JvmField val label: String,
+    /** The protection asked for: `strongbox` or `tee`. */
+    @JvmField val levelRequested: String,
+    /** The protection obtained: `strongbox`, `tee` or `software`. */
+    @JvmField val levelObtained: String,
+    /** True when this call created the key. */
+    @JvmField val created: Boolean,
+)

@@ -41,9 +41,12 @@ class KeystoreSealerTest {
         }
     }
 
+    /** A sealer whose key was opened as the core opens it for a new store. */
+    private fun opened() = KeystoreSealer().also { it.openKey(true, null) }
+
     @Test
     fun roundTripsAndBindsTheAad() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         val sealed = sealer.seal(secret, aad)
         assertEquals(KeystoreSealer.IV_BYTES + secret.size + KeystoreSealer.TAG_BYTES, sealed.size)
         assertArrayEquals(secret, sealer.unseal(sealed, aad))
@@ -52,7 +55,7 @@ class KeystoreSealerTest {
 
     @Test
     fun sealedBlobIsNotCleartextAndUsesAFreshIv() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         val a = sealer.seal(secret, aad)
         val b = sealer.seal(secret, aad)
         assertFalse(a.toList().windowed(secret.size).any { it == secret.toList() })
@@ -61,7 +64,7 @@ class KeystoreSealerTest {
 
     @Test
     fun tamperedBlobFailsAuthentication() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         val sealed = sealer.seal(secret, aad)
         for (i in listOf(0, 12, sealed.size - 1)) {
             val bad = sealed.copyOf().also { it[i] = (it[i].toInt() xor 1).toByte() }
@@ -74,6 +77,7 @@ class KeystoreSealerTest {
     fun createsAStrongBoxAes256GcmKeyOnce() {
         val sealer = KeystoreSealer()
         assertEquals(KeystoreSealer.NAME_UNKNOWN, sealer.name())
+        sealer.openKey(true, null)
         sealer.seal(secret, aad)
         sealer.seal(secret, aad)
         assertEquals(1, keystore.keyGenerations.get())
@@ -85,7 +89,7 @@ class KeystoreSealerTest {
     @Test
     fun fallsBackToTheTeeWithoutStrongBox() {
         keystore.strongBoxAvailable = false
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         assertArrayEquals(secret, sealer.unseal(sealer.seal(secret, aad), aad))
         assertEquals(1, keystore.strongBoxRequests.get())
         assertEquals(1, keystore.keyGenerations.get())
@@ -96,15 +100,16 @@ class KeystoreSealerTest {
     fun flagsASoftwareKeystore() {
         keystore.strongBoxAvailable = false
         keystore.teeLevel = KeyProperties.SECURITY_LEVEL_SOFTWARE
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         sealer.seal(secret, aad)
         assertEquals(KeystoreSealer.NAME_SOFTWARE, sealer.name())
     }
 
     @Test
     fun reusesTheExistingKeyAcrossInstances() {
-        val sealed = KeystoreSealer().seal(secret, aad)
+        val sealed = opened().seal(secret, aad)
         val reopened = KeystoreSealer()
+        reopened.openKey(false, KeystoreSealer.DEFAULT_ALIAS)
         assertArrayEquals(secret, reopened.unseal(sealed, aad))
         assertEquals(1, keystore.keyGenerations.get())
         assertEquals(KeystoreSealer.NAME_STRONGBOX, reopened.name())
@@ -112,7 +117,7 @@ class KeystoreSealerTest {
 
     @Test
     fun permanentlyInvalidatedKeyIsKeyInvalidated() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         val sealed = sealer.seal(secret, aad)
         keystore.cipherInitFailure = KeyPermanentlyInvalidatedException("lock screen removed")
         expectKind(SealerException.Kind.KEY_INVALIDATED) { sealer.unseal(sealed, aad) }
@@ -122,19 +127,31 @@ class KeystoreSealerTest {
     @Test
     fun unrecoverableKeyIsKeyInvalidated() {
         keystore.getKeyFailure = UnrecoverableKeyException("master key exists but is unusable")
-        expectKind(SealerException.Kind.KEY_INVALIDATED) { KeystoreSealer().seal(secret, aad) }
+        expectKind(SealerException.Kind.KEY_INVALIDATED) { KeystoreSealer().openKey(true, null) }
+    }
+
+    @Test
+    fun aMissingKeyIsCreatedOnlyWhenAllowed() {
+        expectKind(SealerException.Kind.KEY_NOT_FOUND) { KeystoreSealer().openKey(false, KeystoreSealer.DEFAULT_ALIAS) }
+        assertEquals(0, keystore.keyGenerations.get())
+        val info = KeystoreSealer().openKey(true, null)
+        assertTrue(info.created)
+        assertEquals(KeystoreSealer.DEFAULT_ALIAS, info.label)
+        assertEquals(1, keystore.keyGenerations.get())
+        assertFalse(KeystoreSealer().openKey(false, KeystoreSealer.DEFAULT_ALIAS).created)
+        assertEquals(1, keystore.keyGenerations.get())
     }
 
     @Test
     fun missingKeystoreIsUnavailable() {
         FakeAndroidKeyStore.uninstall()
         // KeyStore.getInstance("AndroidKeyStore") throws KeyStoreException.
-        expectKind(SealerException.Kind.UNAVAILABLE) { KeystoreSealer().seal(secret, aad) }
+        expectKind(SealerException.Kind.UNAVAILABLE) { KeystoreSealer().openKey(true, null) }
     }
 
     @Test
     fun flakyHardwareIsUnavailableAndRecovers() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         val sealed = sealer.seal(secret, aad)
         keystore.doFinalFailure = ProviderException("StrongBox: Keystore operation failed")
         expectKind(SealerException.Kind.UNAVAILABLE) { sealer.unseal(sealed, aad) }
@@ -144,7 +161,7 @@ class KeystoreSealerTest {
 
     @Test
     fun neverReturnsItsInputWhenTheKeystoreFails() {
-        val sealer = KeystoreSealer()
+        val sealer = opened()
         keystore.doFinalFailure = ProviderException("broken")
         expectKind(SealerException.Kind.UNAVAILABLE) { sealer.seal(secret, aad) }
     }

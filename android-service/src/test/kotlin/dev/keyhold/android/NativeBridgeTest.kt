@@ -32,6 +32,9 @@ class NativeBridgeTest {
 
         override fun name() = "test-software"
 
+        override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo =
+            WrappingKeyInfo("test-key", "tee", "software", mayCreate)
+
         override fun seal(plain: ByteArray, aad: ByteArray): ByteArray {
             sealInputs += plain
             val c = Cipher.getInstance("AES/GCM/NoPadding")
@@ -50,6 +53,7 @@ class NativeBridgeTest {
 
     private class FailingSealer(private val failure: Exception) : Sealer {
         override fun name() = "failing"
+        override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo = throw failure
         override fun seal(plain: ByteArray, aad: ByteArray): ByteArray = throw failure
         override fun unseal(sealed: ByteArray, aad: ByteArray): ByteArray = throw failure
     }
@@ -110,9 +114,27 @@ class NativeBridgeTest {
     }
 
     @Test
+    fun aStoreWhoseKeystoreKeyIsGoneDoesNotOpenAndNoKeyIsCreated() {
+        val dir = tmp.newFolder()
+        val handle = KeyholdNative.open(dir.path, SoftwareSealer())
+        KeyholdNative.close(handle)
+        val asked = mutableListOf<Pair<Boolean, String?>>()
+        val gone = object : SoftwareSealer() {
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo {
+                asked += mayCreate to expectedLabel
+                throw SealerException(SealerException.Kind.KEY_NOT_FOUND, "no key under the alias")
+            }
+        }
+        expectNative(ErrorCode.ERROR_CODE_SEALER_KEY_INVALIDATED_VALUE) { KeyholdNative.open(dir.path, gone) }
+        assertTrue("$asked", asked.isNotEmpty() && asked.all { (mayCreate, label) -> !mayCreate && label == "test-key" })
+    }
+
+    @Test
     fun aSealerThatReturnsItsInputFailsTheSelfTest() {
         val echo = object : Sealer {
             override fun name() = "echo"
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?) =
+                WrappingKeyInfo("echo", "tee", "tee", mayCreate)
             override fun seal(plain: ByteArray, aad: ByteArray) = plain.copyOf()
             override fun unseal(sealed: ByteArray, aad: ByteArray) = sealed.copyOf()
         }

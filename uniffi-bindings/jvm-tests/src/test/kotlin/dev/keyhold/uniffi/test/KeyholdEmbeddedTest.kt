@@ -17,6 +17,7 @@ import dev.keyhold.uniffi.Payload
 import dev.keyhold.uniffi.PublicKeyFormat
 import dev.keyhold.uniffi.SealerException
 import dev.keyhold.uniffi.SignatureScheme
+import dev.keyhold.uniffi.WrappingKeyInfo
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
@@ -72,7 +73,7 @@ class KeyholdEmbeddedTest {
     private lateinit var sealer: CountingSoftwareSealer
     private lateinit var keyhold: KeyholdEmbedded
 
-    private fun open(s: CountingSoftwareSealer = sealer) =
+    private fun open(s: dev.keyhold.uniffi.Sealer = sealer) =
         KeyholdEmbedded(dir.resolve("store").toString(), "dev.keyhold.jvmtest", s)
 
     @BeforeEach
@@ -273,7 +274,7 @@ class KeyholdEmbeddedTest {
         assertEquals(before + 1, sealer.unseals.get())
 
         // A new instance over the same directory and hardware key: one
-        // unseal for its self-test, one for the key, whatever N is.
+        // unseal for the store key, one for the key, whatever N is.
         keyhold.close()
         val reopened = CountingSoftwareSealer(sealer.key)
         keyhold = open(reopened)
@@ -281,6 +282,23 @@ class KeyholdEmbeddedTest {
         repeat(50) { keyhold.sign(alias("hot"), null, null, msg) }
         assertEquals(afterOpen + 1, reopened.unseals.get())
         assertEquals(1, afterOpen)
+    }
+
+    @Test
+    fun `a store whose wrapping key is gone does not open and no key is created for it`() {
+        keyhold.generateKey(KeySpec.Single(Algorithm.ED25519), KeyOptions("k"))
+        keyhold.close()
+        val asked = mutableListOf<Pair<Boolean, String?>>()
+        val gone = object : dev.keyhold.uniffi.Sealer by CountingSoftwareSealer(sealer.key) {
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo {
+                asked += mayCreate to expectedLabel
+                throw SealerException.KeyNotFound("no key under kotlin-key")
+            }
+        }
+        val e = assertFailsWith<KeyholdException.KeyInvalidated> { open(gone) }
+        assertEquals(SEALER_KEY_INVALIDATED, e.code)
+        assertTrue(asked.isNotEmpty() && asked.all { (mayCreate, label) -> !mayCreate && label == "kotlin-key" }, "$asked")
+        keyhold = open(CountingSoftwareSealer(sealer.key))
     }
 
     @Test
@@ -328,6 +346,7 @@ class KeyholdEmbeddedTest {
         val spy = object : dev.keyhold.uniffi.Sealer {
             val inner = CountingSoftwareSealer()
             override fun name() = "spy"
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?) = inner.openKey(mayCreate, expectedLabel)
             override fun seal(secret: ByteArray, aad: ByteArray): ByteArray {
                 seen += aad
                 return inner.seal(secret, aad)
@@ -342,7 +361,7 @@ class KeyholdEmbeddedTest {
             k.lock()
             k.sign(alias("e"), null, null, Payload.Message(byteArrayOf(1)))
         }
-        // self-test seal+unseal, key seal, key unseal
+        // store key seal+unseal (binding a new store), key seal, key unseal
         assertEquals(4, seen.size)
         assertTrue(seen[2].isNotEmpty())
         assertContentEquals(seen[2], seen[3])

@@ -2,6 +2,7 @@ package dev.keyhold.uniffi.test
 
 import dev.keyhold.uniffi.Sealer
 import dev.keyhold.uniffi.SealerException
+import dev.keyhold.uniffi.WrappingKeyInfo
 import java.security.SecureRandom
 import java.util.concurrent.atomic.AtomicInteger
 import javax.crypto.AEADBadTagException
@@ -28,6 +29,14 @@ class CountingSoftwareSealer(
     var failWith: Exception? = null
 
     override fun name(): String = "kotlin-software"
+
+    val opens = AtomicInteger()
+
+    override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo {
+        opens.incrementAndGet()
+        failWith?.let { throw it }
+        return WrappingKeyInfo("kotlin-key", "software", "software", mayCreate)
+    }
 
     override fun seal(secret: ByteArray, aad: ByteArray): ByteArray {
         seals.incrementAndGet()
@@ -67,6 +76,8 @@ class CountingSoftwareSealer(
 /** A sealer that returns its input: the core's self-test must refuse it. */
 class CleartextSealer : Sealer {
     override fun name(): String = "cleartext"
+    override fun openKey(mayCreate: Boolean, expectedLabel: String?) =
+        WrappingKeyInfo("cleartext", "none", "none", mayCreate)
     override fun seal(secret: ByteArray, aad: ByteArray): ByteArray = secret
     override fun unseal(sealed: ByteArray, aad: ByteArray): ByteArray = sealed
 }
