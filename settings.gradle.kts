@@ -1,6 +1,11 @@
 // Android build of Keyhold's Android door and the sample wallet.
 // The Rust workspace (Cargo.toml) is built by cargo; the Android library
 // calls cargo-ndk for the JNI bridge (see android-service/build.gradle.kts).
+//
+// JDK: no Java toolchain is pinned (no `jvmToolchain(...)`, so no toolchain
+// resolver plugin is needed and nothing is downloaded): Gradle compiles with
+// the JDK it runs on, which AGP requires to be 17 or newer, and every module
+// targets Java 17 bytecode (compileOptions + Kotlin jvmTarget).
 pluginManagement {
     repositories {
         google()

@@ -1,28 +1,51 @@
 // :android-service — the Keyhold service library: KeyholdService (AIDL door),
 // KeystoreSealer (AndroidKeyStore AES-256-GCM, StrongBox first), the caller
 // identifier, and the JNI bridge to the Rust core (crate keyhold-jni, built
-// with cargo-ndk for arm64-v8a and x86_64).
+// with cargo-ndk for arm64-v8a, armeabi-v7a and x86_64).
+// Published as dev.keyhold:keyhold-android-service (root build.gradle.kts).
 import com.google.protobuf.gradle.proto
 
 plugins {
     alias(libs.plugins.android.library)
     alias(libs.plugins.kotlin.android)
     alias(libs.plugins.protobuf)
+    `maven-publish`
 }
 
 val rustRoot: File = rootDir
 val rustProfile: String = providers.gradleProperty("keyhold.rustProfile").getOrElse("release")
 val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
 
+/**
+ * Device ABIs and their Rust targets (`rustup target add` each one):
+ * arm64-v8a = aarch64-linux-android, armeabi-v7a = armv7-linux-androideabi
+ * (32-bit phones still sold and supported), x86_64 = x86_64-linux-android
+ * (emulators, Chromebooks).
+ */
+val deviceAbis: Map<String, String> = linkedMapOf(
+    "arm64-v8a" to "aarch64-linux-android",
+    "armeabi-v7a" to "armv7-linux-androideabi",
+    "x86_64" to "x86_64-linux-android",
+)
+
 /** keyhold-jni for the device ABIs, into build/rustJniLibs/<abi>/libkeyhold_jni.so. */
 val cargoNdkBuild by tasks.registering(Exec::class) {
     group = "build"
-    description = "Builds keyhold-jni for arm64-v8a and x86_64 with cargo-ndk (needs the NDK and `cargo install cargo-ndk`)."
+    description = "Builds keyhold-jni for ${deviceAbis.keys} with cargo-ndk (needs the pinned NDK and `cargo install cargo-ndk`)."
     workingDir = rustRoot
+    // cargo-ndk uses the NDK that AGP resolved from `ndkVersion` (r28+), not
+    // whichever one it would find on its own.
+    val ndkDir = androidComponents.sdkComponents.ndkDirectory
+    doFirst { environment("ANDROID_NDK_HOME", ndkDir.get().asFile.path) }
+    // 16 KB-aligned ELF segments (Google Play requirement for API 35 targets),
+    // explicit so the alignment does not depend on the NDK's default.
+    for (triple in deviceAbis.values) {
+        val variable = "CARGO_TARGET_${triple.uppercase().replace('-', '_')}_RUSTFLAGS"
+        environment(variable, "-C link-arg=-Wl,-z,max-page-size=16384")
+    }
     val args = mutableListOf(
         "cargo", "ndk",
-        "-t", "arm64-v8a",
-        "-t", "x86_64",
+        *deviceAbis.keys.flatMap { listOf("-t", it) }.toTypedArray(),
         "--platform", libs.versions.minSdk.get(),
         "-o", rustJniLibs.get().asFile.path,
         "build", "-p", "keyhold-jni",
@@ -46,13 +69,14 @@ val cargoHostBuild by tasks.registering(Exec::class) {
 android {
     namespace = "dev.keyhold.android"
     compileSdk = libs.versions.compileSdk.get().toInt()
+    ndkVersion = libs.versions.ndk.get()
 
     defaultConfig {
         minSdk = libs.versions.minSdk.get().toInt()
         testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
         consumerProguardFiles("consumer-rules.pro")
         ndk {
-            abiFilters += listOf("arm64-v8a", "x86_64")
+            abiFilters += deviceAbis.keys
         }
     }
 
@@ -73,6 +97,13 @@ android {
         enable = true
     }
 
+    publishing {
+        singleVariant("release") {
+            withSourcesJar()
+            withJavadocJar()
+        }
+    }
+
     testOptions {
         unitTests {
             isIncludeAndroidResources = true
@@ -87,7 +118,8 @@ android {
 }
 
 kotlin {
-    jvmToolchain(17)
+    // No toolchain pin (see settings.gradle.kts): Java 17 bytecode from the running JDK.
+    compilerOptions { jvmTarget.set(org.jetbrains.kotlin.gradle.dsl.JvmTarget.JVM_17) }
 }
 
 protobuf {
@@ -104,6 +136,23 @@ protobuf {
 }
 
 tasks.named("preBuild") { dependsOn(cargoNdkBuild) }
+
+publishing {
+    publications {
+        register<MavenPublication>("release") {
+            artifactId = "keyhold-android-service"
+            pom {
+                name.set("Keyhold Android service")
+                description.set(
+                    "The Keyhold key-management service for Android: the bound service (AIDL), the Android " +
+                        "Keystore sealer and the Rust core over JNI (arm64-v8a, armeabi-v7a, x86_64). " +
+                        "Embed it in a wallet (embedded mode) or ship it as its own APK (companion mode).",
+                )
+            }
+            afterEvaluate { from(components["release"]) }
+        }
+    }
+}
 
 dependencies {
     api(project(":android-service:api"))

@@ -31,7 +31,8 @@ android {
 }
 
 kotlin {
-    jvmToolchain(17)
+    // No toolchain pin (see settings.gradle.kts): Java 17 bytecode from the running JDK.
+    compilerOptions { jvmTarget.set(org.jetbrains.kotlin.gradle.dsl.JvmTarget.JVM_17) }
 }
 
 dependencies {
