@@ -3,9 +3,11 @@ package dev.keyhold.sdk
 import android.content.ComponentName
 import android.content.Context
 import android.content.Intent
+import android.os.BadParcelableException
 import android.os.DeadObjectException
 import android.os.RemoteException
 import android.os.ServiceSpecificException
+import android.os.TransactionTooLargeException
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.sdk.Convert.toAidl
 import dev.keyhold.sdk.Convert.toSdk
@@ -13,6 +15,7 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import java.io.Closeable
+import kotlin.coroutines.cancellation.CancellationException
 
 /**
  * The Keyhold client for wallet apps. Binds the Keyhold service (companion
@@ -23,23 +26,55 @@ import java.io.Closeable
  * and signing certificate.
  *
  * ```kotlin
- * val keyhold = KeyholdClient.companion(context)
+ * // SHA-256 of the KMS signing certificate, as `apksigner verify --print-certs` prints it.
+ * val keyhold = KeyholdClient.companion(context, "3f:a1:...:9c")
  * val wallet = keyhold.generateHdKey("main", HdScheme.BIP32_SECP256K1)
  * val address = keyhold.getPublicKey(wallet.ref, PublicKeyFormat.ETH_ADDRESS, "m/44'/60'/0'/0/0").text
  * keyhold.close()
  * ```
+ *
+ * In companion mode the KMS package's signing certificate is checked before
+ * every bind (see [companion]); the connection callbacks run off the main
+ * thread from API 29 (see `ServiceConnector`); every failure, including the
+ * framework exceptions a Binder proxy throws, is a [KeyholdException].
  */
-class KeyholdClient(
+class KeyholdClient private constructor(
     context: Context,
     component: ComponentName,
-    private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
-    connectTimeoutMillis: Long = DEFAULT_CONNECT_TIMEOUT_MILLIS,
+    trust: (Context) -> ServiceTrust,
+    private val dispatcher: CoroutineDispatcher,
+    connectTimeoutMillis: Long,
 ) : Closeable {
-    private val connector = ServiceConnector(
-        context.applicationContext ?: context,
-        Intent(ACTION_BIND).setComponent(component),
+    /**
+     * Binds [component]. A component of another package is trusted only when
+     * that package is signed by one of [trustedCertificatesSha256] (SHA-256 of
+     * the signing certificate, 32 bytes each); with none given, [component]
+     * must belong to this app (embedded mode).
+     */
+    @JvmOverloads
+    constructor(
+        context: Context,
+        component: ComponentName,
+        trustedCertificatesSha256: List<ByteArray> = emptyList(),
+        dispatcher: CoroutineDispatcher = Dispatchers.IO,
+        connectTimeoutMillis: Long = DEFAULT_CONNECT_TIMEOUT_MILLIS,
+    ) : this(
+        context,
+        component,
+        { app ->
+            if (trustedCertificatesSha256.isEmpty()) {
+                ServiceTrust.ownPackage(app, component)
+            } else {
+                ServiceTrust.signedBy(app, component, trustedCertificatesSha256)
+            }
+        },
+        dispatcher,
         connectTimeoutMillis,
     )
+
+    private val connector: ServiceConnector = (context.applicationContext ?: context).let { app ->
+        ServiceConnector(app, Intent(ACTION_BIND).setComponent(component), trust(app), connectTimeoutMillis)
+    }
 
     /** Generates a single key of [algorithm]. */
     suspend fun generateKey(alias: String, algorithm: Algorithm, policy: KeyPolicy = KeyPolicy()): KeyInfo =
@@ -98,6 +133,19 @@ class KeyholdClient(
 
     suspend fun deleteKey(key: KeyRef) = call { it.deleteKey(key.toAidl()) }
 
+    /**
+     * Every key of this app. The reply is one Binder transaction, which must
+     * fit the caller's Binder buffer (1 MB minus two pages per process,
+     * `BINDER_VM_SIZE` in AOSP `frameworks/native/libs/binder/ProcessState.cpp`,
+     * shared by every call in flight). A key's entry is a few hundred bytes
+     * (its alias is at most 128 bytes), so a few thousand keys fit; keys with
+     * long policies (up to 64 caller rules and path prefixes each) take more.
+     * When the list does not fit, this throws
+     * [KeyholdException.TransactionTooLarge] and keeps the binding: the
+     * service is fine, and single-key calls ([getKeyInfo]) still work.
+     * (Paging would need the core's `ListKeysRequest` to take a start alias
+     * and a limit; it does not yet.)
+     */
     suspend fun listKeys(): List<KeyInfo> = call { service -> service.listKeys().orEmpty().filterNotNull().map { it.toSdk() } }
 
     suspend fun getKeyInfo(key: KeyRef): KeyInfo = call { it.getKeyInfo(key.toAidl()).toSdk() }
@@ -108,20 +156,61 @@ class KeyholdClient(
     /** Unbinds. Calls after this fail with [KeyholdException.Disconnected]. */
     override fun close() = connector.close()
 
-    /** Runs [block] on [dispatcher] against the bound service, mapping every failure to [KeyholdException]. */
+    /**
+     * Runs [block] on [dispatcher] against the bound service, mapping every
+     * failure to [KeyholdException].
+     *
+     * What a Binder proxy can throw: `Parcel.readException` turns the
+     * service's exception codes back into `SecurityException`,
+     * `BadParcelableException`, `IllegalArgumentException`,
+     * `NullPointerException`, `IllegalStateException`,
+     * `UnsupportedOperationException` and `ServiceSpecificException`, and
+     * anything else into `RuntimeException("Unknown exception code")` (AOSP
+     * `core/java/android/os/Parcel.java`, `createExceptionOrNull`); the
+     * transport throws `RemoteException`s: `DeadObjectException`, and
+     * `TransactionTooLargeException` when the request parcel is over 200 KB
+     * and the driver refused it (`signalExceptionForError`, AOSP
+     * `core/jni/android_util_Binder.cpp`).
+     *
+     * A reply that does not fit the caller's buffer arrives as
+     * `DeadObjectException` although the service lives ("Transaction failed
+     * on small parcel; remote process probably died, but this could also be
+     * caused by running out of binder buffer space", same function): the
+     * binder is pinged to tell the two apart.
+     */
     private suspend fun <T> call(block: (IKeyholdService) -> T): T = withContext(dispatcher) {
         val binding = connector.connect()
+        val service = binding.service.await()
         try {
-            block(binding.service.await())
+            block(service)
+        } catch (e: CancellationException) {
+            throw e
         } catch (e: ServiceSpecificException) {
             throw KeyholdException.fromCode(e.errorCode, e.message)
         } catch (e: SecurityException) {
             throw KeyholdException.PermissionDenied(e.message, e)
+        } catch (e: BadParcelableException) {
+            throw KeyholdException.MalformedRequest("a parcel could not be read: ${e.message}", e)
+        } catch (e: IllegalArgumentException) {
+            throw KeyholdException.InvalidArgument(e.message, e)
+        } catch (e: NullPointerException) {
+            throw KeyholdException.InvalidArgument("a required value was missing: ${e.message}", e)
+        } catch (e: IllegalStateException) {
+            throw KeyholdException.Unavailable("the service is not ready: ${e.message}", e)
+        } catch (e: UnsupportedOperationException) {
+            throw KeyholdException.UnsupportedOperation(e.message, e)
+        } catch (e: TransactionTooLargeException) {
+            throw KeyholdException.TransactionTooLarge("the request is too large for one Binder transaction", e)
         } catch (e: DeadObjectException) {
+            if (binding.binder?.pingBinder() == true) {
+                throw KeyholdException.TransactionTooLarge("the reply did not fit the Binder buffer; the service is alive", e)
+            }
             connector.drop(binding, "the service process died")
             throw KeyholdException.Disconnected("the Keyhold service died during the call", e)
         } catch (e: RemoteException) {
             throw KeyholdException.Disconnected("the call to the Keyhold service failed", e)
+        } catch (e: RuntimeException) {
+            throw KeyholdException.Internal("unexpected failure of the call: $e", e)
         }
     }
 
@@ -138,14 +227,28 @@ class KeyholdClient(
         const val DEFAULT_CONNECT_TIMEOUT_MILLIS = 10_000L
 
         /**
-         * Companion mode: the KMS is its own app (own uid). The wallet needs
+         * Companion mode: the KMS is its own app (own uid), trusted only when
+         * [kmsPackage] is signed by the certificate whose SHA-256 is
+         * [kmsCertificateSha256] (checked before every bind; an impostor gets
+         * [KeyholdException.UntrustedService] and no call). The wallet needs
          * `<uses-permission android:name="dev.keyhold.permission.BIND_KEYHOLD"/>`
-         * and `<queries><package android:name="dev.keyhold.kms"/></queries>`.
+         * and `<queries><package android:name="dev.keyhold.kms"/></queries>`
+         * (without it, API 30+ hides the KMS and every call fails with
+         * [KeyholdException.Disconnected]).
          */
         @JvmStatic
         @JvmOverloads
-        fun companion(context: Context, kmsPackage: String = KMS_PACKAGE): KeyholdClient =
-            KeyholdClient(context, ComponentName(kmsPackage, SERVICE_CLASS))
+        fun companion(context: Context, kmsCertificateSha256: ByteArray, kmsPackage: String = KMS_PACKAGE): KeyholdClient =
+            KeyholdClient(context, ComponentName(kmsPackage, SERVICE_CLASS), listOf(kmsCertificateSha256))
+
+        /**
+         * [companion] with the digest in hex as `apksigner verify --print-certs`
+         * prints it ("Signer #1 certificate SHA-256 digest"), colons allowed.
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun companion(context: Context, kmsCertificateSha256Hex: String, kmsPackage: String = KMS_PACKAGE): KeyholdClient =
+            companion(context, ServiceTrust.parseSha256(kmsCertificateSha256Hex), kmsPackage)
 
         /** Embedded mode: the service runs in this app's private `:keyhold` process. */
         @JvmStatic

@@ -26,8 +26,11 @@ class FakeKeyholdService(private val name: String = "fake") : IKeyholdService.St
     var lastArgs: List<Any?> = emptyList()
     @Volatile var ranOnMainThread = false
 
+    /** What listKeys answers; two small keys unless a test sets it. */
+    @Volatile var listed: Array<KeyInfo>? = null
+
     private fun <T> answer(method: String, vararg args: Any?, result: () -> T): T {
-        calls += method
+        synchronized(calls) { calls += method }
         lastArgs = args.toList()
         ranOnMainThread = ranOnMainThread || Looper.myLooper() == Looper.getMainLooper()
         failure?.let { throw it }
@@ -78,7 +81,7 @@ class FakeKeyholdService(private val name: String = "fake") : IKeyholdService.St
 
     override fun deleteKey(key: KeyRef?) = answer("deleteKey") { lastKey = key }
 
-    override fun listKeys(): Array<KeyInfo> = answer("listKeys") { arrayOf(keyInfo("a"), keyInfo("b")) }
+    override fun listKeys(): Array<KeyInfo> = answer("listKeys") { listed ?: arrayOf(keyInfo("a"), keyInfo("b")) }
 
     override fun getKeyInfo(key: KeyRef?): KeyInfo = answer("getKeyInfo") { lastKey = key; keyInfo("info") }
 

@@ -2,6 +2,10 @@ package dev.keyhold.sdk
 
 import android.app.Application
 import android.content.ComponentName
+import android.content.Context
+import android.content.ContextWrapper
+import android.content.Intent
+import android.content.ServiceConnection
 import android.os.IBinder
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.testing.ParcelBinder
@@ -19,10 +23,13 @@ import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
 import org.robolectric.shadows.ShadowApplication
+import java.util.concurrent.Executor
 
 /** The SDK against a scripted service, through the AIDL Proxy and real Parcels. */
 @RunWith(RobolectricTestRunner::class)
+@Config(shadows = [ShadowSigningCertificates::class])
 class KeyholdClientTest {
     private lateinit var app: Application
     private lateinit var shadowApp: ShadowApplication
@@ -34,6 +41,8 @@ class KeyholdClientTest {
         app = RuntimeEnvironment.getApplication()
         shadowApp = shadowOf(app)
         shadowApp.setBindServiceCallsOnServiceConnectedDirectly(true)
+        // The genuine KMS is installed (companion mode checks its signer before binding).
+        ShadowSigningCertificates.install(KeyholdClient.KMS_PACKAGE, listOf(KMS_CERT))
     }
 
     @After
@@ -43,7 +52,7 @@ class KeyholdClientTest {
         ParcelBinder(service).also { shadowApp.setComponentNameAndServiceForBindService(component, it) }
 
     private fun client(timeoutMillis: Long = 2_000) =
-        KeyholdClient(app, component, connectTimeoutMillis = timeoutMillis).also { clients += it }
+        KeyholdClient(app, component, listOf(KMS_DIGEST), connectTimeoutMillis = timeoutMillis).also { clients += it }
 
     private inline fun <reified E : KeyholdException> expect(noinline block: suspend () -> Unit): E {
         try {
@@ -198,21 +207,40 @@ class KeyholdClientTest {
 
     @Test
     fun aServiceThatNeverConnectsTimesOut() {
-        serve(FakeKeyholdService())
-        // onServiceConnected is posted to the main looper, which this test never runs.
-        shadowApp.setBindServiceCallsOnServiceConnectedDirectly(false)
-        expect<KeyholdException.Disconnected> { client(timeoutMillis = 200).protocolVersion() }
-        assertEquals(0, boundConnections())
+        // The system accepts the binding but the service never comes up (e.g. stuck in onCreate).
+        val binds = mutableListOf<ServiceConnection>()
+        val unbinds = mutableListOf<ServiceConnection>()
+        val stuck = object : ContextWrapper(app) {
+            override fun getApplicationContext(): Context = this
+
+            override fun bindService(service: Intent, flags: Int, executor: Executor, conn: ServiceConnection): Boolean =
+                binds.add(conn)
+
+            override fun bindService(service: Intent, conn: ServiceConnection, flags: Int): Boolean = binds.add(conn)
+
+            override fun unbindService(conn: ServiceConnection) {
+                unbinds += conn
+            }
+        }
+        val keyhold = KeyholdClient(stuck, component, listOf(KMS_DIGEST), connectTimeoutMillis = 200).also { clients += it }
+        expect<KeyholdException.Disconnected> { keyhold.protocolVersion() }
+        assertEquals(1, binds.size)
+        assertEquals("the abandoned binding is released", binds, unbinds)
     }
 
     @Test
     fun companionAndEmbeddedComponents() {
-        val companion = KeyholdClient.companion(app).also { clients += it }
+        val companion = KeyholdClient.companion(app, KMS_DIGEST).also { clients += it }
         val embedded = KeyholdClient.embedded(app).also { clients += it }
         serve(FakeKeyholdService("kms"))
         assertEquals("kms", runBlocking { companion.getKeyInfo(KeyRef.Alias("k")).sealer })
         val own = ComponentName(app.packageName, KeyholdClient.SERVICE_CLASS)
         shadowApp.setComponentNameAndServiceForBindService(own, ParcelBinder(FakeKeyholdService("embedded") as IBinder))
         assertEquals("embedded", runBlocking { embedded.getKeyInfo(KeyRef.Alias("k")).sealer })
+    }
+
+    companion object {
+        val KMS_CERT = "genuine Keyhold KMS signing certificate".toByteArray()
+        val KMS_DIGEST: ByteArray = ShadowSigningCertificates.sha256(KMS_CERT)
     }
 }

@@ -39,9 +39,24 @@ class KeyholdExceptionTest {
     }
 
     @Test
+    fun theSdksOwnFailuresHaveDistinctNegativeCodes() {
+        val local = listOf(
+            KeyholdException.Disconnected("x"),
+            KeyholdException.UntrustedService("x"),
+            KeyholdException.TransactionTooLarge("x"),
+        ).map { it.code }
+        assertEquals(listOf(-1, -2, -3), local)
+        assertTrue(local.none { it in codes.values })
+        // Distinct from the service's REQUEST_TOO_LARGE (its own limit, not Binder's).
+        val tooLarge: KeyholdException = KeyholdException.TransactionTooLarge("x")
+        assertFalse(tooLarge is KeyholdException.RequestTooLarge)
+        assertFalse(tooLarge.code == IKeyholdService.ERROR_REQUEST_TOO_LARGE)
+    }
+
+    @Test
     fun sealedHierarchyIsComplete() {
-        // Every code subclass + Unknown + Disconnected.
+        // Every code subclass + Unknown + the SDK's own: Disconnected, UntrustedService, TransactionTooLarge.
         val subclasses = KeyholdException::class.java.declaredClasses.filter { KeyholdException::class.java.isAssignableFrom(it) }
-        assertEquals(codes.size + 2, subclasses.size)
+        assertEquals(codes.size + 4, subclasses.size)
     }
 }
