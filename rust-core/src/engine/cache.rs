@@ -1,6 +1,12 @@
 //! The unsealed-key cache: bounded in entries and idle time, cleared on
 //! `lock()`. It is what keeps the hardware budget at one unseal per key per
 //! session.
+//!
+//! A load takes a [`Generation`] before it unseals and may insert only if no
+//! `clear()` (lock) or `remove()` (delete) happened meanwhile. Without it a
+//! load already waiting on a slow hardware unseal when the app is locked
+//! (backgrounded) would put its key back into the cache after the lock, and
+//! a load racing a delete would cache a deleted key.
 
 use super::material::{KeyMaterial, lock};
 use crate::key::{KeyId, KeyInfo};
@@ -24,7 +30,13 @@ struct Entry {
 struct Inner {
     by_id: HashMap<KeyId, Entry>,
     by_alias: HashMap<(String, String), KeyId>,
+    /// Bumped by every `clear()` and `remove()`.
+    generation: u64,
 }
+
+/// The cache's state when a load began; see [`KeyCache::generation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Generation(u64);
 
 /// Bounded map of unsealed keys.
 pub(crate) struct KeyCache {
@@ -70,9 +82,21 @@ impl KeyCache {
         Some(Arc::clone(&entry.key))
     }
 
-    /// Adds a key, evicting expired entries and then the least recently used.
-    pub(crate) fn insert(&self, key: Arc<LoadedKey>) {
+    /// The current generation: take it before unsealing, pass it to
+    /// [`insert`](Self::insert).
+    pub(crate) fn generation(&self) -> Generation {
+        Generation(lock(&self.inner).generation)
+    }
+
+    /// Adds a key loaded since `since`, evicting expired entries and then
+    /// the least recently used. Returns `false` and caches nothing if the
+    /// cache was cleared or a key removed after `since` (the caller still
+    /// uses its key for the operation in flight; the next use unseals again).
+    pub(crate) fn insert(&self, key: Arc<LoadedKey>, since: Generation) -> bool {
         let mut inner = lock(&self.inner);
+        if inner.generation != since.0 {
+            return false;
+        }
         let now = Instant::now();
         if inner.by_id.len() >= self.capacity {
             let expired: Vec<Arc<LoadedKey>> = inner
@@ -106,11 +130,13 @@ impl KeyCache {
                 last_used: now,
             },
         );
+        true
     }
 
     /// Forgets one key (after delete).
     pub(crate) fn remove(&self, id: KeyId) {
         let mut inner = lock(&self.inner);
+        inner.generation = inner.generation.wrapping_add(1);
         if let Some(entry) = inner.by_id.get(&id) {
             let key = Arc::clone(&entry.key);
             Self::remove_entry(&mut inner, &key);
@@ -127,6 +153,7 @@ impl KeyCache {
     /// Forgets everything. Material is zeroized when the last user drops it.
     pub(crate) fn clear(&self) {
         let mut inner = lock(&self.inner);
+        inner.generation = inner.generation.wrapping_add(1);
         inner.by_id.clear();
         inner.by_alias.clear();
     }
@@ -136,3 +163,6 @@ impl KeyCache {
         lock(&self.inner).by_id.len()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -418,6 +418,7 @@ impl Keyhold {
             authorize(&hit.info.policy, caller, operation)?;
             return Ok(hit);
         }
+        let generation = self.cache.generation();
         let stored = self.load_stored(caller, key, operation, ctx)?;
         let aad = self
             .seal_context(&stored.info, &stored.owner, stored.sealed_schema_version)
@@ -433,7 +434,7 @@ impl Keyhold {
             owner: stored.owner,
             material,
         });
-        self.cache.insert(Arc::clone(&loaded));
+        self.cache.insert(Arc::clone(&loaded), generation);
         Ok(loaded)
     }
 
@@ -527,6 +528,7 @@ impl Keyhold {
         let aad = self
             .seal_context(&info, &owner, self.schema_version)
             .to_aad();
+        let generation = self.cache.generation();
         let plain = new.material.to_secret_bytes();
         let sealed_secret = self.with_sealer_retry(|| self.sealer.seal(plain.expose(), &aad))?;
         drop(plain);
@@ -541,11 +543,14 @@ impl Keyhold {
         })?;
         ctx.committed = true;
         let info = stored.info.clone();
-        self.cache.insert(Arc::new(LoadedKey {
-            info: stored.info,
-            owner: stored.owner,
-            material: new.material,
-        }));
+        self.cache.insert(
+            Arc::new(LoadedKey {
+                info: stored.info,
+                owner: stored.owner,
+                material: new.material,
+            }),
+            generation,
+        );
         Ok(info)
     }
 }
