@@ -10,7 +10,9 @@
 # that time; a failing input is saved under fuzz/artifacts/<target>/.
 #
 #   fuzz/smoke.sh                          every target, 10 s each
-#   KEYHOLD_FUZZ_SECONDS=600 fuzz/smoke.sh handle frame   a longer campaign
+#   KEYHOLD_FUZZ_SECONDS=60 fuzz/smoke.sh handle frame   some targets, longer
+#   fuzz/smoke.sh --build-only               toolchain, build and seeds only
+#                                            (fuzz/campaign.sh runs longer campaigns)
 #
 # Prints one line per target and `KEYHOLD-TESTS: N passed, M failed`;
 # exits non-zero when any target failed or the build failed.
@@ -49,6 +51,9 @@ if ! KEYHOLD_FUZZ_SEED_DIR="$fuzz_dir/corpus" "$bin_dir/seed_corpus" -runs=0 2>/
     exit 1
 fi
 
+if [ "${1:-}" = "--build-only" ]; then
+    exit 0
+fi
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
