@@ -206,5 +206,21 @@ pub struct CallerRule {
     pub code_sha256: Option<CodeDigest>,
 }
 
+impl CallerRule {
+    /// True when this rule admits no caller that `wider` does not: it sets
+    /// every field `wider` sets, to the same value.
+    pub fn is_within(&self, wider: &CallerRule) -> bool {
+        wider.uid.is_none_or(|u| self.uid == Some(u))
+            && wider
+                .app_id
+                .as_deref()
+                .is_none_or(|a| self.app_id.as_deref() == Some(a))
+            && wider
+                .code_sha256
+                .as_ref()
+                .is_none_or(|c| self.code_sha256.as_ref() == Some(c))
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -230,4 +230,6 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
+mod child_policy_tests;
+#[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use crate::caller::Caller;
 use crate::crypto::{self, EncodedPublicKey, Payload, PrivateKey, PublicKey};
 use crate::hd::{DerivationPath, ExtendedPrivateKey};
 use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef, validate_alias};
-use crate::policy::KeyPolicy;
+use crate::policy::{ChildOf, KeyPolicy};
 use crate::sealer::SealContext;
 use crate::secret::SecretBytes;
 use crate::store::StoredKey;
@@ -55,6 +55,7 @@ impl Keyhold {
                 Operation::GenerateKey,
                 ctx,
                 options,
+                None,
                 NewMaterial {
                     material,
                     algorithm,
@@ -76,7 +77,7 @@ impl Keyhold {
     ) -> Result<KeyInfo> {
         self.audited(caller, Operation::ImportKey, |ctx| {
             let new = parse_import(material)?;
-            self.create_key(caller, Operation::ImportKey, ctx, options, new)
+            self.create_key(caller, Operation::ImportKey, ctx, options, None, new)
         })
     }
 
@@ -170,7 +171,7 @@ impl Keyhold {
             let loaded = self.load(caller, key, Operation::DeriveKey, ctx)?;
             let root = loaded.material.hd_root()?;
             loaded.info.policy.check_path(path)?;
-            self.consume_use(&loaded.info)?;
+            let source_used = self.consume_use(&loaded.info)?;
             let child = loaded.material.node_at(path)?;
             let public_key = child.node.public_key().canonical_bytes();
             let xpub = match root.node.scheme() {
@@ -191,7 +192,21 @@ impl Keyhold {
                         hd: Some(scheme),
                         origin: KeyOrigin::Derived,
                     };
-                    Some(self.create_key(caller, Operation::DeriveKey, ctx, options, new)?)
+                    let source = Source {
+                        policy: &loaded.info.policy,
+                        child: ChildOf {
+                            source_used,
+                            path: Some(path),
+                        },
+                    };
+                    Some(self.create_key(
+                        caller,
+                        Operation::DeriveKey,
+                        ctx,
+                        options,
+                        Some(source),
+                        new,
+                    )?)
                 }
             };
             Ok(DerivedKey {
@@ -258,7 +273,7 @@ impl Keyhold {
                 return Err(incompatible(&loaded.info, "agree"));
             }
             let peer = PublicKey::parse(private.algorithm(), peer_public_key)?;
-            self.consume_use(&loaded.info)?;
+            let source_used = self.consume_use(&loaded.info)?;
             let shared = private.diffie_hellman(&peer)?;
             let derived = crypto::hkdf_sha256(shared.expose(), &kdf.salt, &kdf.info, length)?;
             match store_as {
@@ -274,11 +289,19 @@ impl Keyhold {
                         hd: None,
                         origin: KeyOrigin::Derived,
                     };
+                    let source = Source {
+                        policy: &loaded.info.policy,
+                        child: ChildOf {
+                            source_used,
+                            path: None,
+                        },
+                    };
                     Ok(Agreement::Stored(self.create_key(
                         caller,
                         Operation::Agree,
                         ctx,
                         options,
+                        Some(source),
                         new,
                     )?))
                 }
@@ -458,15 +481,15 @@ impl Keyhold {
     }
 
     /// Counts a use of the key's secret: durably before the use when the
-    /// key has a limit, otherwise in the journal.
-    fn consume_use(&self, info: &KeyInfo) -> Result<()> {
+    /// key has a limit, otherwise in the journal. Returns the key's count
+    /// after this use for a limited key (for an unlimited one, the count as
+    /// loaded: it bounds nothing).
+    fn consume_use(&self, info: &KeyInfo) -> Result<u64> {
         match info.policy.max_uses {
-            Some(limit) => lock(&self.store)
-                .add_usage(info.id, 1, Some(limit))
-                .map(drop),
+            Some(limit) => lock(&self.store).add_usage(info.id, 1, Some(limit)),
             None => {
                 lock(&self.journal).count_use(info.id);
-                Ok(())
+                Ok(info.usage_count)
             }
         }
     }
@@ -495,10 +518,17 @@ impl Keyhold {
         operation: Operation,
         ctx: &mut AuditCtx,
         options: KeyOptions,
+        source: Option<Source<'_>>,
         new: NewMaterial,
     ) -> Result<KeyInfo> {
         validate_alias(&options.alias)?;
-        let policy = resolve_policy(caller, options.policy, options.bind_to_caller_code, new.hd)?;
+        let policy = resolve_policy(
+            caller,
+            options.policy,
+            options.bind_to_caller_code,
+            new.hd,
+            source,
+        )?;
         let owner = caller.owner();
         // Refuse a taken alias before spending a (slow) hardware seal.
         match lock(&self.store).load_key(&owner, &KeyRef::Alias(options.alias.clone()), &mut |_| {
@@ -553,6 +583,13 @@ impl Keyhold {
         );
         Ok(info)
     }
+}
+
+/// The stored key a new key is made from (derive, agree): its policy
+/// bounds the new key's (see [`KeyPolicy::narrowed_for_child`]).
+struct Source<'a> {
+    policy: &'a KeyPolicy,
+    child: ChildOf<'a>,
 }
 
 /// Material about to become a key.
@@ -618,13 +655,35 @@ fn incompatible(info: &KeyInfo, what: &str) -> Error {
     Error::IncompatibleKey(format!("{}{kind} keys cannot {what}", info.algorithm))
 }
 
-/// Fills in the creator's rule when no callers are named, and bounds the policy.
+/// Fills in the creator's rule when no callers are named, narrows the
+/// policy of a key made from another key to its source's, and bounds it.
 fn resolve_policy(
     caller: &Caller,
     mut policy: KeyPolicy,
     bind_code: bool,
     hd: Option<HdScheme>,
+    source: Option<Source<'_>>,
 ) -> Result<KeyPolicy> {
+    if policy.allowed_callers.len() > MAX_POLICY_ENTRIES
+        || policy.allowed_path_prefixes.len() > MAX_POLICY_ENTRIES
+    {
+        return Err(Error::InvalidArgument(format!(
+            "a policy holds at most {MAX_POLICY_ENTRIES} entries per list"
+        )));
+    }
+    if policy.max_uses == Some(0) {
+        policy.max_uses = None;
+    }
+    if let Some(source) = source {
+        let code = if bind_code {
+            caller.default_rule(true)?.code_sha256
+        } else {
+            None
+        };
+        policy = source
+            .policy
+            .narrowed_for_child(policy, code, source.child)?;
+    }
     if policy.allowed_callers.is_empty() {
         policy.allowed_callers.push(caller.default_rule(bind_code)?);
     } else if !policy.allowed_callers.iter().any(|r| caller.matches(r)) {
@@ -643,9 +702,6 @@ fn resolve_policy(
         return Err(Error::InvalidArgument(
             "path prefixes apply only to HD keys".into(),
         ));
-    }
-    if policy.max_uses == Some(0) {
-        policy.max_uses = None;
     }
     Ok(policy)
 }

@@ -71,6 +71,15 @@ impl DerivationPath {
         self.0.starts_with(&prefix.0)
     }
 
+    /// The rest of this path after `prefix` (the whole path if it does not
+    /// start with `prefix`).
+    pub fn strip_prefix(&self, prefix: &DerivationPath) -> Self {
+        match self.0.strip_prefix(prefix.0.as_slice()) {
+            Some(rest) => Self(rest.to_vec()),
+            None => self.clone(),
+        }
+    }
+
     /// This path followed by `child`.
     pub fn join(&self, child: &DerivationPath) -> Result<Self> {
         if self.0.len() + child.0.len() > MAX_DEPTH {
