@@ -1,7 +1,9 @@
 //! Not a fuzz target: writes every target's seed corpus (see
 //! `keyhold_fuzz::seeds`, built from `rust-core/tests/vectors/`) under the
 //! directory named by `KEYHOLD_FUZZ_SEED_DIR` (one subdirectory per target)
-//! before fuzzing starts; run it with `-runs=0` (as `fuzz/smoke.sh` does).
+//! and runs `keyhold_fuzz::oracle::self_check` (exit status 1 when a check
+//! no longer fails on a response that breaks its property), all before
+//! fuzzing starts; run it with `-runs=0` (as `fuzz/smoke.sh` does).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(
@@ -21,6 +23,13 @@ libfuzzer_sys::fuzz_target!(
             total += seeds.len();
         }
         println!("KEYHOLD-SEEDS: {total}");
+        match keyhold_fuzz::oracle::self_check() {
+            Ok(n) => println!("KEYHOLD-ORACLE-CHECKS: {n} passed"),
+            Err(e) => {
+                eprintln!("oracle self-check failed: {e}");
+                std::process::exit(1);
+            }
+        }
     },
     |_data: &[u8]| {}
 );

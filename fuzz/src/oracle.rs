@@ -263,3 +263,167 @@ impl<'a> Session<'a> {
         }
     }
 }
+
+/// Shows the checks can fail: feeds [`Session::check`] and
+/// [`decode_response`] responses that break each property and requires a
+/// panic, and one legitimate response that must pass; then checks the
+/// reference master-key derivation against the published BIP32 and
+/// SLIP-0010 vectors. Returns the number of cases, or the first that did
+/// not behave. Run by `seed_corpus` (so `smoke.sh` fails if a check has
+/// become vacuous).
+pub fn self_check() -> Result<usize, String> {
+    use pb::request::Operation as Rq;
+    use pb::response::Result as Rs;
+    let fx = Fixture::build();
+    let request = |op: Rq| {
+        pb::Request {
+            version: keyhold_core::PROTOCOL_VERSION,
+            operation: Some(op),
+        }
+        .encode_to_vec()
+    };
+    let alias = |a: &str| {
+        Some(pb::KeyRef {
+            by: Some(pb::key_ref::By::Alias(a.into())),
+        })
+    };
+    let sign = |a: &str, path: &str| {
+        request(Rq::Sign(pb::SignRequest {
+            key: alias(a),
+            scheme: 0,
+            payload: Some(pb::sign_request::Payload::Message(b"m".to_vec())),
+            path: path.into(),
+        }))
+    };
+    let respond = |r: Rs| pb::Response { result: Some(r) }.encode_to_vec();
+    let signed = respond(Rs::Sign(pb::SignResponse {
+        signature: vec![0x30; 70],
+    }));
+    let error = |code: ErrorCode| {
+        respond(Rs::Error(pb::Error {
+            code: code as i32,
+            message: "x".into(),
+        }))
+    };
+    let leaking = respond(Rs::GetPublicKey(pb::GetPublicKeyResponse {
+        public_key: fx.secrets[0].clone(),
+        text: String::new(),
+    }));
+    let derive_outside = request(Rq::DeriveKey(pb::DeriveKeyRequest {
+        key: alias(fixture::ETH_ONLY),
+        path: "m/0".into(),
+        store_as_alias: String::new(),
+        policy: None,
+    }));
+    // (name, [(caller, request, response)...], must panic)
+    type Case<'a> = (&'a str, Vec<(usize, Vec<u8>, Vec<u8>)>, bool);
+    let cases: Vec<Case> = vec![
+        (
+            "legitimate sign",
+            vec![(0, sign("k1", ""), signed.clone())],
+            false,
+        ),
+        (
+            "legitimate refusal",
+            vec![(2, sign("k1", ""), error(ErrorCode::KeyNotFound))],
+            false,
+        ),
+        (
+            "INTERNAL",
+            vec![(0, sign("k1", ""), error(ErrorCode::Internal))],
+            true,
+        ),
+        ("no result", vec![(0, sign("k1", ""), Vec::new())], true),
+        (
+            "undecodable response",
+            vec![(0, sign("k1", ""), vec![0xff; 3])],
+            true,
+        ),
+        (
+            "secret in a response",
+            vec![(0, sign("k1", ""), leaking)],
+            true,
+        ),
+        (
+            "another owner's key",
+            vec![(2, sign("k1", ""), signed.clone())],
+            true,
+        ),
+        (
+            "bound key, other binary",
+            vec![(1, sign(fixture::BOUND, ""), signed.clone())],
+            true,
+        ),
+        (
+            "single-use key twice",
+            vec![
+                (0, sign(fixture::LIMITED, ""), signed.clone()),
+                (0, sign(fixture::LIMITED, ""), signed.clone()),
+            ],
+            true,
+        ),
+        (
+            "path outside the prefix",
+            vec![(
+                0,
+                derive_outside,
+                respond(Rs::DeriveKey(pb::DeriveKeyResponse::default())),
+            )],
+            true,
+        ),
+        (
+            "garbage request answered OK",
+            vec![(0, vec![0xff; 4], signed)],
+            true,
+        ),
+    ];
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut failure = None;
+    for (name, steps, must_panic) in &cases {
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut session = Session::new(&fx, b"");
+            for (caller, request, response) in steps {
+                session.check(*caller, request, response);
+            }
+        }))
+        .is_err();
+        if panicked != *must_panic {
+            failure = Some(format!("oracle case {name:?}: panicked={panicked}"));
+            break;
+        }
+    }
+    std::panic::set_hook(quiet);
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    // The reference derivation against the published roots.
+    let mut checked = cases.len();
+    for chain in crate::vectors::bip32() {
+        let xprv: bip32::XPrv = chain.paths[0].1.parse().map_err(|e| format!("{e}"))?;
+        let want = xprv.public_key().to_bytes().to_vec();
+        let got =
+            crate::reference::hd_root_public(keyhold_core::HdScheme::Bip32Secp256k1, &chain.seed);
+        if got != want {
+            return Err("reference BIP32 master key differs from the published vector".into());
+        }
+        checked += 1;
+    }
+    for chain in crate::vectors::slip10() {
+        let scheme = match chain.curve.as_str() {
+            "ed25519" => keyhold_core::HdScheme::Slip10Ed25519,
+            "nist256p1" => keyhold_core::HdScheme::Slip10P256,
+            _ => keyhold_core::HdScheme::Bip32Secp256k1,
+        };
+        let published = crate::vectors::slip10_root_public(&chain);
+        let got = crate::reference::hd_root_public(scheme, &chain.seed);
+        if got != published {
+            return Err(format!(
+                "reference SLIP-0010 {} master key differs",
+                chain.curve
+            ));
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}

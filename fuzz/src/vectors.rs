@@ -72,7 +72,7 @@ pub struct Chain {
     pub curve: String,
     /// The seed.
     pub seed: Vec<u8>,
-    /// Paths with their published xprv (BIP32 only, else empty).
+    /// Paths with their published xprv (BIP32) or public key hex (SLIP-0010).
     pub paths: Vec<(String, String)>,
 }
 
@@ -120,12 +120,12 @@ pub fn slip10() -> Vec<Chain> {
                 seed: hex(seed),
                 paths: Vec::new(),
             }),
-            [path, ..] => {
+            [path, _fingerprint, _chain_code, _private, public] => {
                 if let Some(chain) = chains.last_mut() {
-                    chain.paths.push(((*path).into(), String::new()));
+                    chain.paths.push(((*path).into(), (*public).into()));
                 }
             }
-            [] => {}
+            _ => panic!("unexpected slip10.txt line {line:?}"),
         }
     }
     chains
@@ -142,6 +142,19 @@ pub struct Bip39 {
     pub seed: Vec<u8>,
     /// The BIP32 root xprv of that seed.
     pub xprv: String,
+}
+
+/// The published public key of a SLIP-0010 chain's root `m` (Ed25519's
+/// serP is `00 || A`: the marker byte is dropped).
+pub fn slip10_root_public(chain: &Chain) -> Vec<u8> {
+    let (path, public) = &chain.paths[0];
+    assert_eq!(path, "m", "a SLIP-0010 chain starts at m");
+    let public = hex(public);
+    if chain.curve == "ed25519" {
+        public[1..].to_vec()
+    } else {
+        public
+    }
 }
 
 /// The passphrase of every trezor vector.
