@@ -12,9 +12,10 @@ import KeyholdUniFFI
 /// prompt they may trigger never run on the caller's thread, the main
 /// thread included, nor on Swift's cooperative pool (which must not block).
 /// Calls are executed one at a time in the order they were made; share one
-/// store per data directory (the core holds an exclusive lock file on it).
+/// store per data directory (the core holds an exclusive lock file on it,
+/// released by `close()`).
 public final class KeyholdStore: Sendable {
-    private let engine: KeyholdEmbedded
+    private let engine: EngineSlot
     private let queue: DispatchQueue
 
     /// The directory holding `keyhold.db`.
@@ -23,7 +24,7 @@ public final class KeyholdStore: Sendable {
     public let appID: String
 
     private init(engine: KeyholdEmbedded, queue: DispatchQueue, dataDirectory: URL, appID: String) {
-        self.engine = engine
+        self.engine = EngineSlot(engine)
         self.queue = queue
         self.dataDirectory = dataDirectory
         self.appID = appID
@@ -162,11 +163,28 @@ public final class KeyholdStore: Sendable {
         try await run { try $0.flush() }
     }
 
+    /// Closes the store after every call already queued: commits buffered
+    /// audit records, releases the core (and its lock on the directory) on
+    /// the store's queue before returning. Later calls fail with
+    /// `.unavailable` (code 22). Call it before opening the same directory
+    /// again; dropping the last reference also closes, but not at a
+    /// moment the app controls.
+    public func close() async {
+        let slot = engine
+        _ = try? await Self.onQueue(queue) {
+            try? slot.engine?.flush()
+            slot.engine = nil
+        }
+    }
+
     // MARK: Execution
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (KeyholdEmbedded) throws -> T) async throws -> T {
-        let engine = self.engine
+        let slot = engine
         return try await Self.onQueue(queue) {
+            guard let engine = slot.engine else {
+                throw KeyholdStoreError.unavailable(code: .unavailable, detail: "the store was closed")
+            }
             do {
                 return try body(engine)
             } catch {
@@ -204,6 +222,14 @@ public final class KeyholdStore: Sendable {
         try url.setResourceValues(values)
         #endif
     }
+}
+
+/// The core object, read and cleared only on the store's queue (so the
+/// last reference is dropped there, at `close()`, not on whichever thread
+/// happened to finish last).
+private final class EngineSlot: @unchecked Sendable {
+    var engine: KeyholdEmbedded?
+    init(_ engine: KeyholdEmbedded) { self.engine = engine }
 }
 
 #if canImport(UIKit) && !os(watchOS)

@@ -176,6 +176,8 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
             let store = try await open(phone.sealer())
             _ = try await store.importKey(.mnemonic(phrase: Self.mnemonic, passphrase: "", scheme: .bip32Secp256k1),
                                           options: KeyOptions(alias: "wallet"))
+            await store.close()
+            await expectError(.unavailable) { try await store.listKeys() }
         }
         // A second sealer instance (the next launch) finds the item.
         let store = try await open(phone.sealer())
@@ -270,6 +272,7 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
         do {
             let store = try await open(phone.sealer())
             _ = try await store.generateKey(.single(algorithm: .ed25519), options: KeyOptions(alias: "k"))
+            await store.close()
         }
         XCTAssertEqual(phone.keychain.delete(service: EnclaveSealerFormat.service, account: "dev.keyhold.sealer"), .success)
         let error = await expectError(.sealerKeyInvalidated) { try await self.open(phone.sealer()) }
@@ -282,6 +285,7 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
         do {
             let store = try await open(phone.sealer())
             _ = try await store.generateKey(.single(algorithm: .ed25519), options: KeyOptions(alias: "k"))
+            await store.close()
         }
         // The item is replaced by one with another enclave key and store key.
         XCTAssertEqual(phone.keychain.delete(service: EnclaveSealerFormat.service, account: "dev.keyhold.sealer"), .success)
@@ -292,9 +296,7 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
 
     func testLockedDeviceIsUnavailableAtOpen() async throws {
         let phone = FakePhone()
-        do {
-            _ = try await open(phone.sealer())
-        }
+        try await open(phone.sealer()).close()
         phone.device.lockScreen()
         await expectError(.sealerUnavailable) { try await self.open(phone.sealer()) }
         phone.device.unlock()
@@ -371,7 +373,7 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
         }
         let recorder = ThreadRecorder(FakePhone().sealer())
         let store = try await open(recorder)
-        try await MainActor.run {
+        await MainActor.run {
             XCTAssertTrue(Thread.isMainThread)
         }
         let task = Task { @MainActor in
