@@ -11,7 +11,6 @@ use keyhold_core::{
     SecretBytes, SignatureScheme,
 };
 use prost::Message;
-use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -29,7 +28,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to the daemon's socket.
+    /// Connects to the daemon's socket and waits for its greeting (sent
+    /// once the daemon has identified this process; see
+    /// [`frame::GREETING`]). A connection the daemon refuses (too many
+    /// connections, say) fails here with the daemon's typed error.
     pub fn connect(path: &Path) -> Result<Self> {
         let stream = UnixStream::connect(path).map_err(|source| ClientError::Connect {
             path: path.to_owned(),
@@ -37,10 +39,30 @@ impl Client {
         })?;
         stream.set_read_timeout(Some(DEFAULT_IO_TIMEOUT))?;
         stream.set_write_timeout(Some(DEFAULT_IO_TIMEOUT))?;
-        Ok(Self {
+        let mut client = Self {
             stream,
             path: path.to_owned(),
-        })
+        };
+        client.await_greeting()?;
+        Ok(client)
+    }
+
+    fn await_greeting(&mut self) -> Result<()> {
+        let first = self.read_response()?;
+        if first.is_empty() {
+            return Ok(());
+        }
+        let response = pb::Response::decode(first.as_slice())
+            .map_err(|e| ClientError::Protocol(format!("bad greeting: {e}")))?;
+        match response.result {
+            Some(pb::response::Result::Error(e)) => Err(ClientError::Service {
+                code: names::error_code_from(e.code)?,
+                message: e.message,
+            }),
+            _ => Err(ClientError::Protocol(
+                "keyholdd did not greet the connection".into(),
+            )),
+        }
     }
 
     /// Connects, retrying while the socket is missing or refuses
@@ -71,7 +93,7 @@ impl Client {
     /// Sends one already-encoded request body as a frame and returns the
     /// response body, undecoded. For tests and tools that speak raw bytes.
     pub fn call_raw(&mut self, request: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        frame::write_frame(&mut self.stream, request)?;
+        frame::write_frame_attested(&self.stream, &frame::encode(request)?)?;
         self.read_response()
     }
 
@@ -100,7 +122,7 @@ impl Client {
         drop(request);
         encoded.map_err(|e| ClientError::Protocol(format!("cannot encode request: {e}")))?;
         debug_assert_eq!(buf.len(), buf.capacity(), "the frame was written in place");
-        self.stream.write_all(&buf)?;
+        frame::write_frame_attested(&self.stream, &buf)?;
         drop(buf);
         let body = self.read_response()?;
         let response = pb::Response::decode(body.as_slice())

@@ -7,6 +7,19 @@
 //! order. The daemon refuses frames longer than its limit (by default
 //! [`DEFAULT_MAX_REQUEST_FRAME`]) *before* allocating, and refuses empty
 //! frames: a request always has a version.
+//!
+//! **Greeting.** Once the daemon has identified the connecting process it
+//! sends one empty frame ([`GREETING`]) before anything else; a connection
+//! it refuses gets an error `Response` instead. A client waits for the
+//! greeting before writing its first request: requests written before the
+//! identification finished are served without the caller's executable
+//! digest (so keys bound to a binary refuse them), because the daemon
+//! cannot tell which program wrote them (see `keyholdd`'s `peer` module).
+//!
+//! **Credentials.** The daemon reads every frame with the writer's
+//! kernel-attested `SCM_CREDENTIALS`; [`write_frame_attested`] also sends
+//! them explicitly (the kernel checks them and would attach the same ones
+//! by itself).
 
 use std::io::{self, Read, Write};
 use zeroize::Zeroizing;
@@ -20,6 +33,9 @@ pub const DEFAULT_MAX_REQUEST_FRAME: usize = 1 << 20;
 
 /// Largest response frame this client accepts.
 pub const MAX_RESPONSE_FRAME: usize = 64 << 20;
+
+/// The daemon's greeting: an empty frame.
+pub const GREETING: [u8; HEADER_LEN] = [0; HEADER_LEN];
 
 /// The header announcing a body of `len` bytes.
 pub fn header(len: usize) -> io::Result<[u8; HEADER_LEN]> {
@@ -46,6 +62,42 @@ pub fn encode(body: &[u8]) -> io::Result<Zeroizing<Vec<u8>>> {
 pub fn write_frame(writer: &mut impl Write, body: &[u8]) -> io::Result<()> {
     writer.write_all(&encode(body)?)?;
     writer.flush()
+}
+
+/// Writes one frame on a Unix stream socket with `sendmsg`, attaching this
+/// process's credentials (`SCM_CREDENTIALS`: its pid, uid and gid, which the
+/// kernel verifies) to every chunk.
+pub fn write_frame_attested(
+    stream: &std::os::unix::net::UnixStream,
+    frame: &[u8],
+) -> io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, UCred, sendmsg};
+    use std::mem::MaybeUninit;
+    let cred = UCred {
+        pid: rustix::process::getpid(),
+        uid: rustix::process::getuid(),
+        gid: rustix::process::getgid(),
+    };
+    let mut sent = 0;
+    while sent < frame.len() {
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        if !control.push(SendAncillaryMessage::ScmCredentials(cred)) {
+            return Err(io::Error::other("no room for SCM_CREDENTIALS"));
+        }
+        match sendmsg(
+            stream,
+            &[io::IoSlice::new(&frame[sent..])],
+            &mut control,
+            SendFlags::NOSIGNAL,
+        ) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Reads one frame of at most `max` body bytes into a zeroizing buffer.

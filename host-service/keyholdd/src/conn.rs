@@ -1,12 +1,21 @@
-//! One connection: read a frame under the per-connection limits, hand it to
-//! the core, write the response. Framing violations are answered with a
-//! typed error where the peer can still read one, then the connection ends.
+//! One connection: read a frame under the per-connection and global limits,
+//! attribute it to the process that wrote it, hand it to the core, write the
+//! response. Framing violations are answered with a typed error where the
+//! peer can still read one, then the connection ends.
+//!
+//! Every read is a `recvmsg` that also returns the writer's
+//! `SCM_CREDENTIALS` (the socket has `SO_PASSCRED`, see [`crate::peer`]):
+//! a frame records the single sender of all its bytes, or is refused.
 
+use crate::peer::{Sender, SenderCheck};
 use keyhold_client::frame::{self, HEADER_LEN};
 use keyhold_client::wire;
-use keyhold_core::{Caller, ErrorCode, Keyhold};
-use std::io::{self, Read, Write};
+use keyhold_core::{ErrorCode, Keyhold};
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, UnixCredentials, recvmsg};
+use std::io::{self, IoSliceMut, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -21,6 +30,86 @@ pub(crate) struct Limits {
     pub idle_timeout: Duration,
     /// Time allowed to write a response.
     pub write_timeout: Duration,
+}
+
+/// Frames up to this size are read without asking the global budget: the
+/// connection cap bounds them (64 connections x 64 KiB = 4 MiB).
+pub(crate) const SMALL_FRAME: usize = 64 << 10;
+
+/// The global budget of request bytes held at once by frames larger than
+/// [`SMALL_FRAME`] (from the header until the response is written, which
+/// also covers the core's decoded copy). A frame that does not fit waits,
+/// with its bytes left in the kernel's socket buffer (so the sender blocks:
+/// back-pressure, not refusal), until its frame deadline.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    cap: usize,
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// A budget of `cap` bytes (at least one largest frame).
+    pub(crate) fn new(cap: usize, max_frame: usize) -> Self {
+        Self {
+            cap: cap.max(max_frame),
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Bytes currently held.
+    #[cfg(test)]
+    pub(crate) fn in_use(&self) -> usize {
+        *self.lock()
+    }
+
+    /// Takes `n` bytes, waiting until `deadline` at most.
+    fn acquire(&self, n: usize, deadline: Instant) -> Option<Permit<'_>> {
+        let mut used = self.lock();
+        while *used + n > self.cap {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            used = self
+                .freed
+                .wait_timeout(used, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        *used += n;
+        Some(Permit { budget: self, n })
+    }
+}
+
+/// Bytes held from a [`Budget`] until dropped.
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    budget: &'a Budget,
+    n: usize,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let now_idle = {
+            let mut used = self.budget.lock();
+            *used -= self.n;
+            *used == 0
+        };
+        self.budget.freed.notify_all();
+        if now_idle {
+            // The large buffers were unmapped when freed (see `alloc.rs`);
+            // also hand back what the allocator kept of smaller ones.
+            crate::alloc::release_free_memory();
+        }
+    }
 }
 
 /// Why no request could be read.
@@ -38,6 +127,12 @@ pub(crate) enum FrameError {
     Incomplete,
     /// The frame was not completed within the frame timeout.
     TimedOut,
+    /// A large frame waited for the global budget until its deadline.
+    Busy,
+    /// The bytes of one frame were written by two different processes.
+    MixedSenders(Sender, Sender),
+    /// A read came without (or with more than) the writer's credentials.
+    Credentials(String),
     /// Another socket error.
     Io(io::Error),
 }
@@ -64,6 +159,15 @@ impl FrameError {
                     limits.frame_timeout.as_millis()
                 ),
             )),
+            Self::Busy => Some((
+                ErrorCode::Unavailable,
+                "too many large requests in flight; try again later".into(),
+            )),
+            Self::MixedSenders(..) => Some((
+                ErrorCode::PermissionDenied,
+                "the bytes of one request were written by two processes".into(),
+            )),
+            Self::Credentials(why) => Some((ErrorCode::PermissionDenied, why.clone())),
             Self::Closed | Self::Idle | Self::Incomplete | Self::Io(_) => None,
         }
     }
@@ -76,8 +180,85 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
+/// Ancillary space for exactly one `struct ucred` (`CMSG_SPACE(12)`) and no
+/// more: descriptors a peer sends with `SCM_RIGHTS` find no room, so the
+/// kernel never installs them in the daemon (it flags `MSG_CTRUNC` and
+/// releases them, `scm_detach_fds` in `net/core/scm.c`).
+#[repr(C, align(8))]
+struct CredSpace([u8; 32]);
+
+/// One `recvmsg`: the bytes read and who wrote them. With `SO_PASSCRED` on
+/// a stream socket the kernel never returns the bytes of two writers from
+/// one call, so one credential covers all `n` bytes.
+fn recv_attested(stream: &UnixStream, buf: &mut [u8]) -> io::Result<(usize, Option<Sender>)> {
+    let mut space = CredSpace([0; 32]);
+    let len = nix::sys::socket::cmsg_space::<UnixCredentials>().min(space.0.len());
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = recvmsg::<()>(
+        stream.as_raw_fd(),
+        &mut iov,
+        Some(&mut space.0[..len]),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(io::Error::from)?;
+    let n = msg.bytes;
+    if n == 0 {
+        return Ok((0, None));
+    }
+    let cmsgs = msg.cmsgs().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "ancillary data other than the sender's credentials",
+        )
+    })?;
+    let mut sender = None;
+    for c in cmsgs {
+        match c {
+            ControlMessageOwned::ScmCredentials(cred) if sender.is_none() => {
+                sender = Some(Sender {
+                    pid: cred.pid(),
+                    uid: cred.uid(),
+                    gid: cred.gid(),
+                });
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "unexpected ancillary data",
+                ));
+            }
+        }
+    }
+    Ok((n, sender))
+}
+
+/// Accumulates the single sender of one frame.
+#[derive(Debug, Default)]
+struct FrameSender(Option<Sender>);
+
+impl FrameSender {
+    fn add(&mut self, read: Option<Sender>) -> Result<(), FrameError> {
+        let Some(s) = read else {
+            return Err(FrameError::Credentials(
+                "bytes arrived without the writer's credentials".into(),
+            ));
+        };
+        match self.0 {
+            None => self.0 = Some(s),
+            Some(first) if first == s => {}
+            Some(first) => return Err(FrameError::MixedSenders(first, s)),
+        }
+        Ok(())
+    }
+}
+
 /// Reads into `buf` until full, before `deadline`.
-fn fill(stream: &UnixStream, buf: &mut [u8], deadline: Instant) -> Result<(), FrameError> {
+fn fill(
+    stream: &UnixStream,
+    buf: &mut [u8],
+    deadline: Instant,
+    sender: &mut FrameSender,
+) -> Result<(), FrameError> {
     let mut got = 0;
     while got < buf.len() {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -87,13 +268,19 @@ fn fill(stream: &UnixStream, buf: &mut [u8], deadline: Instant) -> Result<(), Fr
         stream
             .set_read_timeout(Some(remaining))
             .map_err(FrameError::Io)?;
-        match (&*stream).read(&mut buf[got..]) {
-            Ok(0) => return Err(FrameError::Incomplete),
-            Ok(n) => got += n,
+        match recv_attested(stream, &mut buf[got..]) {
+            Ok((0, _)) => return Err(FrameError::Incomplete),
+            Ok((n, who)) => {
+                sender.add(who)?;
+                got += n;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if is_timeout(&e) => return Err(FrameError::TimedOut),
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                 return Err(FrameError::Incomplete);
+            }
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Err(FrameError::Credentials(e.to_string()));
             }
             Err(e) => return Err(FrameError::Io(e)),
         }
@@ -101,33 +288,50 @@ fn fill(stream: &UnixStream, buf: &mut [u8], deadline: Instant) -> Result<(), Fr
     Ok(())
 }
 
+/// One request and the process that wrote it.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    /// The encoded request, zeroized when dropped.
+    pub body: Zeroizing<Vec<u8>>,
+    /// The kernel-attested writer of every byte of the frame.
+    pub sender: Sender,
+    /// Budget held until the request is answered (large frames only).
+    pub permit: Option<Permit<'a>>,
+}
+
 /// Reads one request frame. The body buffer is allocated only after the
-/// announced length passed the limit, and is zeroized when dropped.
-pub(crate) fn read_request(
+/// announced length passed the limit (and, for a large frame, the global
+/// budget), and is zeroized when dropped.
+pub(crate) fn read_request<'b>(
     stream: &UnixStream,
     limits: &Limits,
-) -> Result<Zeroizing<Vec<u8>>, FrameError> {
+    budget: &'b Budget,
+) -> Result<Request<'b>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
-    // A client usually sends its next request right away: poll briefly
-    // before sleeping (see `frame::POLL_BEFORE_BLOCKING`).
-    frame::poll_readable(stream, frame::POLL_BEFORE_BLOCKING);
+    let mut sender = FrameSender::default();
     // Wait (up to the idle timeout) for the first byte of a frame.
     stream
         .set_read_timeout(Some(limits.idle_timeout))
         .map_err(FrameError::Io)?;
     let first = loop {
-        match (&*stream).read(&mut header) {
-            Ok(0) => return Err(FrameError::Closed),
-            Ok(n) => break n,
+        match recv_attested(stream, &mut header) {
+            Ok((0, _)) => return Err(FrameError::Closed),
+            Ok((n, who)) => {
+                sender.add(who)?;
+                break n;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if is_timeout(&e) => return Err(FrameError::Idle),
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Err(FrameError::Closed),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Err(FrameError::Credentials(e.to_string()));
+            }
             Err(e) => return Err(FrameError::Io(e)),
         }
     };
     // From here on the whole frame must arrive before the deadline.
     let deadline = Instant::now() + limits.frame_timeout;
-    fill(stream, &mut header[first..], deadline)?;
+    fill(stream, &mut header[first..], deadline, &mut sender)?;
     let len = frame::body_len(header);
     if len == 0 {
         return Err(FrameError::Empty);
@@ -135,9 +339,37 @@ pub(crate) fn read_request(
     if len > limits.max_frame {
         return Err(FrameError::TooLarge(len));
     }
+    let permit = if len > SMALL_FRAME {
+        Some(budget.acquire(len, deadline).ok_or(FrameError::Busy)?)
+    } else {
+        None
+    };
     let mut body = Zeroizing::new(vec![0u8; len]);
-    fill(stream, &mut body, deadline)?;
-    Ok(body)
+    fill(stream, &mut body, deadline, &mut sender)?;
+    let sender = sender.0.ok_or_else(|| {
+        FrameError::Credentials("a frame arrived without the writer's credentials".into())
+    })?;
+    Ok(Request {
+        body,
+        sender,
+        permit,
+    })
+}
+
+/// True when nothing is queued to read on `stream` right now (end of
+/// stream counts as nothing queued).
+pub(crate) fn queue_is_empty(stream: &UnixStream) -> bool {
+    use rustix::net::{RecvFlags, recv};
+    let mut probe = [0u8; 1];
+    loop {
+        match recv(stream, &mut probe, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+            Ok((0, _)) => return true,
+            Ok(_) => return false,
+            Err(rustix::io::Errno::AGAIN) => return true,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Writes one response frame; the frame buffer is zeroized afterwards
@@ -149,22 +381,47 @@ pub(crate) fn write_response(stream: &UnixStream, body: &[u8], limits: &Limits) 
     Ok(())
 }
 
+/// Sends the greeting (an empty frame) that tells the client its
+/// identity is established and it may send requests.
+pub(crate) fn greet(stream: &UnixStream, limits: &Limits) -> io::Result<()> {
+    stream.set_write_timeout(Some(limits.write_timeout))?;
+    (&*stream).write_all(&frame::GREETING)
+}
+
 /// Sends a typed error and ends the connection.
 pub(crate) fn refuse(stream: &UnixStream, code: ErrorCode, message: &str, limits: &Limits) {
     let _ = write_response(stream, &wire::error_response(code, message), limits);
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
+/// Hooks the server gives a connection: when it starts and stops working
+/// on a request (the registry's idle accounting).
+pub(crate) trait Activity {
+    /// A complete request was read; the engine is about to run.
+    fn busy(&self);
+    /// The response was written; the connection waits for the next frame.
+    fn idle(&self);
+}
+
+impl Activity for () {
+    fn busy(&self) {}
+    fn idle(&self) {}
+}
+
 /// Serves requests until the peer leaves, misbehaves or the daemon stops.
+/// Each request is attributed by `check` to the process that wrote it.
 /// Returns the framing error that ended it, for the log.
 pub(crate) fn serve(
     stream: &UnixStream,
-    caller: &Caller,
+    check: &mut SenderCheck,
     engine: &Keyhold,
     limits: &Limits,
+    budget: &Budget,
+    activity: &dyn Activity,
 ) -> FrameError {
     loop {
-        let request = match read_request(stream, limits) {
+        let fresh = check.is_fresh();
+        let request = match read_request(stream, limits, budget) {
             Ok(r) => r,
             Err(e) => {
                 if let Some((code, message)) = e.response(limits) {
@@ -173,11 +430,29 @@ pub(crate) fn serve(
                 return e;
             }
         };
-        let response = Zeroizing::new(engine.handle(caller, &request));
-        drop(request);
-        if let Err(e) = write_response(stream, &response, limits) {
+        activity.busy();
+        // Nothing queued behind this request: whatever comes next was
+        // written after the identification (see `peer` point 8).
+        if !fresh {
+            check.observe_queue(queue_is_empty(stream));
+        }
+        let caller = match check.caller_for(request.sender, fresh) {
+            Ok(c) => c,
+            Err(refused) => {
+                refuse(stream, ErrorCode::PermissionDenied, &refused.0, limits);
+                return FrameError::Credentials(refused.0);
+            }
+        };
+        let Request { body, permit, .. } = request;
+        let response = Zeroizing::new(engine.handle(&caller, &body));
+        drop(body);
+        let written = write_response(stream, &response, limits);
+        drop(response);
+        drop(permit);
+        if let Err(e) = written {
             return FrameError::Io(e);
         }
+        activity.idle();
     }
 }
 

@@ -12,12 +12,22 @@
 //!   within `--frame-timeout-ms` (slowloris) are refused with
 //!   `MALFORMED_REQUEST`; then the connection is closed. A peer that closes
 //!   mid-frame is dropped silently. Other connections are not affected.
-//! - **Threading**: one thread per connection, at most `--max-connections`
-//!   (a connection over the cap gets `UNAVAILABLE` and is closed); a timer
-//!   thread commits the audit journal every second ([`Keyhold::flush`]).
+//! - **Threading and fairness**: one thread per connection, at most
+//!   `--max-connections`, at most `--max-connections-per-uid` per uid, the
+//!   last quarter of the slots reserved for uids holding fewer than two; a
+//!   uid at its limit gets a new connection by closing its own least
+//!   recently used idle one, otherwise `UNAVAILABLE`. Frames over 64 KiB
+//!   share a global budget (`--max-inflight-bytes`) and wait for it (the
+//!   sender is blocked) rather than being buffered; large buffers are
+//!   unmapped when freed (`alloc`). A timer thread commits the audit
+//!   journal every second ([`Keyhold::flush`]).
 //! - **Identity** ([`peer`]): `SO_PEERCRED` (uid, gid, pid) plus the SHA-256
 //!   of the peer's executable, established with a pidfd so pid reuse cannot
-//!   substitute another process.
+//!   substitute another process; then, per request, the kernel-attested
+//!   writer (`SCM_CREDENTIALS`) must be that same, still-running, unchanged
+//!   process, and must have written after the identification (the daemon
+//!   greets each connection with an empty frame once it is identified), or
+//!   the request carries no digest and keys bound to a binary refuse it.
 //! - **Hardening** ([`hardening`]): `PR_SET_DUMPABLE=0`, `RLIMIT_CORE=0`,
 //!   `PR_SET_NO_NEW_PRIVS`, `mlockall` (best effort, reported).
 //! - **Files**: data directory mode 0700; the socket is created in a 0700
@@ -28,9 +38,10 @@
 //!   finish and answer, flush the journal, and remove the socket.
 //!
 //! [`Keyhold::flush`]: keyhold_core::Keyhold::flush
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // allowed only in `alloc` (two allocator calls)
 #![warn(missing_docs)]
 
+mod alloc;
 mod conn;
 mod error;
 pub mod hardening;

@@ -17,6 +17,19 @@ pub struct DaemonArgs {
     /// Most connections served at once; more are answered UNAVAILABLE.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_connections: u32,
+    /// Most connections one uid may hold (0: three quarters of
+    /// --max-connections). The last quarter of the slots is kept for uids
+    /// holding fewer than two connections, so one uid never takes the
+    /// slots another needs. A uid at its limit gets a new connection by
+    /// closing its own least recently used idle one.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub max_connections_per_uid: u32,
+    /// Bytes of large requests (over 64 KiB) held at once across all
+    /// connections; a large frame that does not fit waits (its sender is
+    /// blocked) until its frame timeout, then gets UNAVAILABLE.
+    #[arg(long, default_value_t = 16 << 20,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 32)))]
+    pub max_inflight_bytes: u64,
     /// Largest request frame, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_REQUEST_FRAME as u64,
           value_parser = clap::value_parser!(u64).range(64..=(64 << 20)))]
@@ -46,6 +59,8 @@ impl Default for DaemonArgs {
         Self {
             socket_mode: 0o600,
             max_connections: 64,
+            max_connections_per_uid: 0,
+            max_inflight_bytes: 16 << 20,
             max_frame_bytes: DEFAULT_MAX_REQUEST_FRAME as u64,
             frame_timeout_ms: 10_000,
             idle_timeout_ms: 300_000,
@@ -74,6 +89,10 @@ impl DaemonOptions {
 
     pub(crate) fn max_frame(&self) -> usize {
         usize::try_from(self.args.max_frame_bytes).unwrap_or(usize::MAX)
+    }
+
+    pub(crate) fn max_inflight(&self) -> usize {
+        usize::try_from(self.args.max_inflight_bytes).unwrap_or(usize::MAX)
     }
 
     pub(crate) fn frame_timeout(&self) -> Duration {

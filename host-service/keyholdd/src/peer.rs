@@ -1,4 +1,4 @@
-//! Who is on the other end of a connection.
+//! Who is on the other end of a connection, and who sends each request.
 //!
 //! The daemon never trusts what a client says about itself. For each
 //! connection it establishes:
@@ -21,14 +21,50 @@
 //!    if the peer exited, or `execve`d another file meanwhile, no digest is
 //!    given and keys bound to a binary refuse the caller.
 //!
+//! Then, for every request (see [`SenderCheck`] and `conn.rs`):
+//!
+//! 6. **Kernel-attested sender.** The listening socket has `SO_PASSCRED`
+//!    (inherited by accepted sockets), so every byte that arrives carries
+//!    the `SCM_CREDENTIALS` of the process that wrote it: the kernel attaches
+//!    the writer's own pid/uid/gid when it supplies none, and refuses
+//!    (`EPERM`) a pid other than the sender's own unless the sender has
+//!    `CAP_SYS_ADMIN` (uid/gid need `CAP_SETUID`/`CAP_SETGID`), per
+//!    `man 7 unix` ("SCM_CREDENTIALS") and `scm_check_creds` in
+//!    `net/core/scm.c`. With `SO_PASSCRED` set, one `recvmsg` on a stream
+//!    socket never returns bytes of two writers (`unix_stream_read_generic`
+//!    in `net/unix/af_unix.c` stops at an skb whose credentials differ), so
+//!    each read has exactly one sender. A frame whose bytes came from two
+//!    senders is refused (`PERMISSION_DENIED`), a frame from another uid
+//!    than the connecting one is refused, and the frame's sender is what
+//!    the request is attributed to.
+//! 7. **The sender must be the identified process.** A request carries the
+//!    executable digest only if its sender's pid is the identified pid, the
+//!    pinned pidfd shows that process still alive (so the pid was not
+//!    reused), and `exe` still names the hashed file (no `execve` since).
+//!    Once a connection has carried a request from another pid it never
+//!    again carries a digest (sticky): a forked child that keeps the socket
+//!    cannot use keys bound to the binary its parent `execve`s, nor the
+//!    reverse.
+//! 8. **No request from before the identification.** A program can write a
+//!    request and *then* `execve` the trusted binary, which the kernel
+//!    would still attribute to the same pid. So a digest is only given to
+//!    requests that were written after the identification finished: the
+//!    daemon checks that the socket's receive queue is empty right after
+//!    identifying (and otherwise after each complete frame), and only
+//!    requests read after such an observation carry the digest. The daemon
+//!    then greets the client with an empty frame; the client crate waits
+//!    for that greeting before sending anything, so honest clients are
+//!    never affected.
+//!
 //! Remaining limits (documented, not fixable from here):
-//! - The digest names the program the connecting process runs when it is
-//!   identified, not whoever writes to the socket later: a same-uid process
-//!   can hand the connected descriptor to another program (fork/exec,
-//!   `SCM_RIGHTS`) or `execve` after identification. Binding a key to a
-//!   binary keeps *other programs of the same user that open their own
-//!   connection* away from it; it is not a boundary against a same-uid
-//!   attacker who can also ptrace the trusted program.
+//! - The digest names a program, not its arguments or inputs: a trusted
+//!   binary that can be told (by argv, environment, stdin or an inherited
+//!   descriptor) to sign arbitrary data will do so for whoever runs it.
+//!   Binding a key to a binary keeps *other programs* of the same user
+//!   away from it; it is not a boundary against a same-uid attacker who
+//!   can ptrace the trusted program, `LD_PRELOAD` into it, or drive it.
+//! - A process with `CAP_SYS_ADMIN` (e.g. root) can put another pid in
+//!   `SCM_CREDENTIALS`; such a caller can also read the daemon's memory.
 //! - Interpreted programs are identified by their interpreter.
 //! - A daemon running as an ordinary user cannot read `/proc/<pid>/exe` of
 //!   other users' (or non-dumpable) processes; those callers get no digest.
@@ -168,6 +204,18 @@ pub fn identify(
     cache: &DigestCache,
     accepted_at: Duration,
 ) -> io::Result<PeerIdentity> {
+    identify_pinned(stream, cache, accepted_at).map(|(identity, _)| identity)
+}
+
+/// [`identify`], also returning what pins the identified process (its
+/// pidfd, its `/proc` directory and the identity of the hashed file), for
+/// the per-request checks of [`SenderCheck`]. The pin is `None` when there
+/// is no digest.
+pub fn identify_pinned(
+    stream: &UnixStream,
+    cache: &DigestCache,
+    accepted_at: Duration,
+) -> io::Result<(PeerIdentity, Option<ExePin>)> {
     let cred = rustix::net::sockopt::socket_peercred(stream)?;
     let mut identity = PeerIdentity {
         uid: cred.uid.as_raw(),
@@ -178,13 +226,151 @@ pub fn identify(
         pidfd: None,
     };
     match executable_digest(stream, identity.pid, cache, accepted_at) {
-        Ok((digest, source)) => {
+        Ok((digest, source, pin)) => {
             identity.exe_sha256 = Some(digest);
             identity.pidfd = Some(source);
+            Ok((identity, Some(pin)))
         }
-        Err(reason) => identity.exe_unknown_reason = Some(reason),
+        Err(reason) => {
+            identity.exe_unknown_reason = Some(reason);
+            Ok((identity, None))
+        }
     }
-    Ok(identity)
+}
+
+/// What pins an identified process: re-checked before every request that
+/// is to carry the digest.
+#[derive(Debug)]
+pub struct ExePin {
+    pidfd: OwnedFd,
+    proc_dir: OwnedFd,
+    key: FileKey,
+}
+
+impl ExePin {
+    /// `Ok` while the pinned process is alive and still runs the file that
+    /// was hashed (same device, inode, size and timestamps).
+    pub fn recheck(&self) -> Result<(), String> {
+        if has_exited(&self.pidfd)? {
+            return Err("the identified process has exited".into());
+        }
+        let now = statat(&self.proc_dir, "exe", AtFlags::empty())
+            .map_err(|e| format!("cannot stat the identified process's executable: {e}"))?;
+        if FileKey::of(&now) != self.key {
+            return Err("the identified process executed another program".into());
+        }
+        Ok(())
+    }
+}
+
+/// The kernel-attested writer of a request's bytes (`SCM_CREDENTIALS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender {
+    /// Process (thread group) id of the writer, as seen from the daemon's
+    /// pid namespace (0 when not visible).
+    pub pid: i32,
+    /// The writer's uid.
+    pub uid: u32,
+    /// The writer's gid.
+    pub gid: u32,
+}
+
+/// Why a request is not served at all (the connection is then closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderRefused(pub String);
+
+/// Per-connection state that turns each request's attested sender into the
+/// [`Caller`] the core sees (see points 6-8 of the module documentation).
+#[derive(Debug)]
+pub struct SenderCheck {
+    identity: PeerIdentity,
+    pin: Option<ExePin>,
+    /// The receive queue was seen empty after the identification finished:
+    /// every byte read from now on was written after it.
+    fresh: bool,
+    /// Why the digest was withdrawn for the rest of the connection.
+    withdrawn: Option<String>,
+    /// A request written before the identification was served without it.
+    stale: bool,
+}
+
+impl SenderCheck {
+    /// Starts checking requests against `identity` (pinned by `pin`).
+    pub fn new(identity: PeerIdentity, pin: Option<ExePin>) -> Self {
+        Self {
+            identity,
+            pin,
+            fresh: false,
+            withdrawn: None,
+            stale: false,
+        }
+    }
+
+    /// The identified peer.
+    pub fn identity(&self) -> &PeerIdentity {
+        &self.identity
+    }
+
+    /// Why the digest was withdrawn, if it was.
+    pub fn withdrawn(&self) -> Option<&str> {
+        self.withdrawn.as_deref()
+    }
+
+    /// True when a request written before the identification was served
+    /// without the digest.
+    pub fn served_stale(&self) -> bool {
+        self.stale
+    }
+
+    /// Records whether the receive queue is empty now (call after the
+    /// identification and after each complete frame; a `true` is final).
+    pub fn observe_queue(&mut self, empty: bool) {
+        self.fresh |= empty;
+    }
+
+    /// True once requests may carry the digest (the queue was seen empty
+    /// after identification).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// The caller for a request whose bytes `sender` wrote; `fresh` is
+    /// [`Self::is_fresh`] as it was before the request's first byte was read.
+    pub fn caller_for(&mut self, sender: Sender, fresh: bool) -> Result<Caller, SenderRefused> {
+        if sender.uid != self.identity.uid {
+            return Err(SenderRefused(format!(
+                "request written by uid {} on a connection made by uid {}",
+                sender.uid, self.identity.uid
+            )));
+        }
+        let mut exe_sha256 = None;
+        if self.withdrawn.is_none() && self.identity.exe_sha256.is_some() {
+            let same_pid = u32::try_from(sender.pid).ok() == Some(self.identity.pid);
+            let verdict = if !same_pid {
+                Err(format!(
+                    "request written by pid {} on a connection made by pid {}",
+                    sender.pid, self.identity.pid
+                ))
+            } else if let Some(pin) = &self.pin {
+                pin.recheck()
+            } else {
+                Err("the identified process is not pinned".into())
+            };
+            match verdict {
+                Ok(()) if fresh => exe_sha256 = self.identity.exe_sha256,
+                // Written before the identification could vouch for it:
+                // no digest for this request, but later ones may have it.
+                Ok(()) => self.stale = true,
+                Err(why) => self.withdrawn = Some(why),
+            }
+        }
+        Ok(Caller::Unix {
+            uid: self.identity.uid,
+            gid: self.identity.gid,
+            pid: u32::try_from(sender.pid).unwrap_or(0),
+            exe_sha256,
+        })
+    }
 }
 
 /// `CLOCK_BOOTTIME` now (the clock `/proc/<pid>/stat` start times use).
@@ -201,7 +387,7 @@ fn executable_digest(
     pid: u32,
     cache: &DigestCache,
     accepted_at: Duration,
-) -> Result<(CodeDigest, PidfdSource), String> {
+) -> Result<(CodeDigest, PidfdSource, ExePin), String> {
     if pid == 0 {
         return Err("peer process is not visible in this pid namespace".into());
     }
@@ -235,10 +421,18 @@ fn executable_digest(
     }
     let now = statat(&proc_dir, "exe", AtFlags::empty())
         .map_err(|e| format!("peer changed during identification: {e}"))?;
-    if now.st_dev != key.dev || now.st_ino != key.ino {
+    if FileKey::of(&now) != key {
         return Err("peer executed another program while it was being identified".into());
     }
-    Ok((digest, source))
+    Ok((
+        digest,
+        source,
+        ExePin {
+            pidfd,
+            proc_dir,
+            key,
+        },
+    ))
 }
 
 /// A pidfd for the connecting process.

@@ -1,7 +1,7 @@
 //! The accept loop, connection threads, the audit flusher and shutdown.
 
-use crate::conn::{self, FrameError, Limits};
-use crate::peer::{self, DigestCache};
+use crate::conn::{self, Activity, Budget, FrameError, Limits};
+use crate::peer::{self, DigestCache, SenderCheck};
 use crate::socket::{self, BoundSocket};
 use crate::{DaemonError, DaemonOptions, hardening};
 use keyhold_core::{Config, ErrorCode, Keyhold};
@@ -9,7 +9,7 @@ use rustix::event::{PollFd, PollFlags, poll};
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -35,18 +35,140 @@ macro_rules! log_error {
     };
 }
 
-/// Live connections, so shutdown can end their reads.
-#[derive(Default)]
+/// A connection's state as the admission rules see it.
+#[derive(Debug, Default)]
+struct ConnState {
+    /// Working on a request (read complete, response not yet written).
+    busy: AtomicBool,
+    /// When it last finished a request or was accepted (ms since start).
+    last_active_ms: AtomicU64,
+    /// Has answered at least one request.
+    served: AtomicBool,
+}
+
+struct Entry {
+    stream: UnixStream,
+    uid: u32,
+    state: Arc<ConnState>,
+}
+
+/// Live connections: admission (per-uid quotas with a reserve, eviction of
+/// a uid's own idle connections) and shutdown.
 struct Registry {
     next: AtomicU64,
-    live: Mutex<HashMap<u64, UnixStream>>,
+    started: Instant,
+    live: Mutex<HashMap<u64, Entry>>,
+    quota: Quota,
+}
+
+/// The admission rules.
+///
+/// - At most `max` connections in all and `per_uid` per uid.
+/// - The last `reserve` slots go only to a uid that holds fewer than
+///   [`RESERVE_FLOOR`] connections, so uids that fill their quotas cannot
+///   take the slots another uid needs to get in at all.
+/// - A uid at its limit that opens one more connection gets it by closing
+///   its own least recently active *idle* connection (not one working on a
+///   request): a client holding idle connections only competes with itself,
+///   and a legitimate client of the same uid, which is active, is the last
+///   to be closed. With nothing idle to close, the new connection is
+///   refused with `UNAVAILABLE`.
+#[derive(Debug, Clone, Copy)]
+struct Quota {
+    max: usize,
+    per_uid: usize,
+    reserve: usize,
+}
+
+/// Connections a uid may hold and still use the reserved slots.
+const RESERVE_FLOOR: usize = 2;
+
+enum Admission {
+    Admit,
+    /// Admit after closing this idle connection of the same uid.
+    Evict(u64),
+    Refuse(&'static str),
+}
+
+impl Quota {
+    fn new(max: usize, per_uid: usize) -> Self {
+        let reserve = if max >= 4 * RESERVE_FLOOR { max / 4 } else { 0 };
+        let per_uid = if per_uid == 0 { max - reserve } else { per_uid };
+        Self {
+            max,
+            per_uid: per_uid.clamp(1, max),
+            reserve,
+        }
+    }
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, UnixStream>> {
+    fn new(quota: Quota) -> Self {
+        Self {
+            next: AtomicU64::new(0),
+            started: Instant::now(),
+            live: Mutex::new(HashMap::new()),
+            quota,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
         self.live
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Decides on a new connection from `uid` (registry locked by caller).
+    fn admission(&self, live: &HashMap<u64, Entry>, uid: u32) -> Admission {
+        let q = self.quota;
+        let total = live.len();
+        let mine = live.values().filter(|e| e.uid == uid).count();
+        let over = if mine >= q.per_uid {
+            Some("too many connections from this user")
+        } else if total >= q.max {
+            Some("too many connections; try again later")
+        } else if total >= q.max - q.reserve && mine >= RESERVE_FLOOR {
+            Some("too many connections from this user while the daemon is busy")
+        } else {
+            None
+        };
+        let Some(why) = over else {
+            return Admission::Admit;
+        };
+        // Make room by closing this uid's least recently active idle one,
+        // preferring one that never completed a request (held, not used).
+        live.iter()
+            .filter(|(_, e)| e.uid == uid && !e.state.busy.load(Ordering::Acquire))
+            .min_by_key(|(_, e)| {
+                (
+                    e.state.served.load(Ordering::Relaxed),
+                    e.state.last_active_ms.load(Ordering::Relaxed),
+                )
+            })
+            .map_or(Admission::Refuse(why), |(id, _)| Admission::Evict(*id))
+    }
+}
+
+/// The registry's view of one connection's activity.
+struct Tracker<'a> {
+    state: &'a ConnState,
+    registry: &'a Registry,
+}
+
+impl Activity for Tracker<'_> {
+    fn busy(&self) {
+        self.state.busy.store(true, Ordering::Release);
+    }
+    fn idle(&self) {
+        self.state
+            .last_active_ms
+            .store(self.registry.now_ms(), Ordering::Relaxed);
+        self.state.served.store(true, Ordering::Relaxed);
+        self.state.busy.store(false, Ordering::Release);
     }
 }
 
@@ -81,6 +203,7 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         max_request_bytes: options.max_frame(),
         ..Config::default()
     };
+    let large_buffers_unmapped = crate::alloc::configure();
     let engine =
         Arc::new(
             Keyhold::open_in_dir(data_dir, config).map_err(|source| DaemonError::Engine {
@@ -93,13 +216,32 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         .listener
         .set_nonblocking(true)
         .map_err(|e| DaemonError::io("set_nonblocking", e))?;
+    // Every byte read carries its writer's credentials (see `peer`);
+    // accepted sockets inherit the flag, so bytes written before accept()
+    // carry them too.
+    rustix::net::sockopt::set_socket_passcred(&bound.listener, true)
+        .map_err(|e| DaemonError::io("SO_PASSCRED", io::Error::from(e)))?;
+    let max = usize::try_from(options.args.max_connections).unwrap_or(usize::MAX);
+    let quota = Quota::new(
+        max,
+        usize::try_from(options.args.max_connections_per_uid).unwrap_or(usize::MAX),
+    );
     log!(
         quiet,
-        "serving {} (mode {:04o}), data in {}, at most {} connections",
+        "serving {} (mode {:04o}), data in {}, at most {} connections ({} per uid, {} reserved), \
+         {} bytes of large requests in flight{}",
         bound.path().display(),
         options.args.socket_mode,
         data_dir.display(),
-        options.args.max_connections
+        quota.max,
+        quota.per_uid,
+        quota.reserve,
+        options.max_inflight(),
+        if large_buffers_unmapped {
+            ""
+        } else {
+            " (allocator not tuned)"
+        }
     );
 
     let flusher = Flusher::start(Arc::clone(&engine));
@@ -109,24 +251,66 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         idle_timeout: options.idle_timeout(),
         write_timeout: Duration::from_secs(10),
     };
-    let registry = Arc::new(Registry::default());
+    let registry = Arc::new(Registry::new(quota));
     let digests = Arc::new(DigestCache::new());
+    let budget = Arc::new(Budget::new(options.max_inflight(), limits.max_frame));
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
-    let max = usize::try_from(options.args.max_connections).unwrap_or(usize::MAX);
 
     let outcome = accept_loop(&bound, &signal_rx, |stream| {
         threads.retain(|t| !t.is_finished());
-        if registry.lock().len() >= max {
-            let _ = stream.set_nonblocking(false);
-            conn::refuse(
-                &stream,
-                ErrorCode::Unavailable,
-                "too many connections; try again later",
-                &limits,
-            );
-            return;
-        }
-        match spawn_connection(stream, &engine, &registry, &digests, limits, quiet) {
+        let uid = match rustix::net::sockopt::socket_peercred(&stream) {
+            Ok(c) => c.uid.as_raw(),
+            Err(e) => {
+                log_error!("SO_PEERCRED on a new connection: {e}");
+                return;
+            }
+        };
+        let _ = rustix::net::sockopt::set_socket_passcred(&stream, true);
+        let state = {
+            let mut live = registry.lock();
+            match registry.admission(&live, uid) {
+                Admission::Admit => {}
+                Admission::Evict(id) => {
+                    if let Some(old) = live.remove(&id) {
+                        log!(
+                            quiet,
+                            "uid {uid}: closing its least recently used idle connection to admit a new one"
+                        );
+                        let _ = old.stream.shutdown(std::net::Shutdown::Both);
+                    }
+                }
+                Admission::Refuse(why) => {
+                    drop(live);
+                    conn::refuse(&stream, ErrorCode::Unavailable, why, &limits);
+                    return;
+                }
+            }
+            let state = Arc::new(ConnState::default());
+            state
+                .last_active_ms
+                .store(registry.now_ms(), Ordering::Relaxed);
+            let id = registry.next.fetch_add(1, Ordering::Relaxed);
+            match stream.try_clone() {
+                Ok(clone) => {
+                    live.insert(
+                        id,
+                        Entry {
+                            stream: clone,
+                            uid,
+                            state: Arc::clone(&state),
+                        },
+                    );
+                }
+                Err(e) => {
+                    log_error!("cannot register a connection: {e}");
+                    return;
+                }
+            }
+            (id, state)
+        };
+        match spawn_connection(
+            stream, state, &engine, &registry, &digests, &budget, limits, quiet,
+        ) {
             Ok(handle) => threads.push(handle),
             Err(e) => log_error!("cannot start a connection thread: {e}"),
         }
@@ -139,8 +323,8 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         "shutting down ({} connections open)",
         registry.lock().len()
     );
-    for stream in registry.lock().values() {
-        let _ = stream.shutdown(std::net::Shutdown::Read);
+    for entry in registry.lock().values() {
+        let _ = entry.stream.shutdown(std::net::Shutdown::Read);
     }
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
@@ -199,28 +383,47 @@ fn accept_loop(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_connection(
     stream: UnixStream,
+    (id, state): (u64, Arc<ConnState>),
     engine: &Arc<Keyhold>,
     registry: &Arc<Registry>,
     digests: &Arc<DigestCache>,
+    budget: &Arc<Budget>,
     limits: Limits,
     quiet: bool,
 ) -> io::Result<JoinHandle<()>> {
     let accepted_at = peer::boottime_now();
-    let id = registry.next.fetch_add(1, Ordering::Relaxed);
-    registry.lock().insert(id, stream.try_clone()?);
-    let (engine, registry2, digests) = (
+    let (engine, registry2, digests, budget) = (
         Arc::clone(engine),
         Arc::clone(registry),
         Arc::clone(digests),
+        Arc::clone(budget),
     );
     let spawned = thread::Builder::new()
         .name(format!("conn-{id}"))
         .stack_size(CONNECTION_STACK)
         .spawn(move || {
-            serve_connection(&stream, &engine, &digests, accepted_at, &limits, quiet);
-            registry2.lock().remove(&id);
+            let tracker = Tracker {
+                state: &state,
+                registry: &registry2,
+            };
+            serve_connection(
+                &stream,
+                &engine,
+                &digests,
+                &budget,
+                &tracker,
+                accepted_at,
+                &limits,
+                quiet,
+            );
+            let mut live = registry2.lock();
+            // Only our own entry: an evicted one was already removed.
+            if live.get(&id).is_some_and(|e| Arc::ptr_eq(&e.state, &state)) {
+                live.remove(&id);
+            }
         });
     if spawned.is_err() {
         registry.lock().remove(&id);
@@ -228,15 +431,18 @@ fn spawn_connection(
     spawned
 }
 
+#[allow(clippy::too_many_arguments)]
 fn serve_connection(
     stream: &UnixStream,
     engine: &Keyhold,
     digests: &DigestCache,
+    budget: &Budget,
+    tracker: &Tracker<'_>,
     accepted_at: Duration,
     limits: &Limits,
     quiet: bool,
 ) {
-    let identity = match peer::identify(stream, digests, accepted_at) {
+    let (identity, pin) = match peer::identify_pinned(stream, digests, accepted_at) {
         Ok(i) => i,
         Err(e) => {
             log_error!("cannot identify a peer (SO_PEERCRED): {e}");
@@ -251,18 +457,45 @@ fn serve_connection(
             identity.pid
         );
     }
-    let caller = identity.caller();
-    let ended = conn::serve(stream, &caller, engine, limits);
+    let (uid, pid) = (identity.uid, identity.pid);
+    let exe = identity
+        .exe_sha256
+        .map_or_else(|| "unknown".to_owned(), |d| short_hex(&d));
+    let mut check = SenderCheck::new(identity, pin);
+    // Identified: if nothing is queued yet, everything read from now on was
+    // written after the identification (see `peer` point 8). Then greet.
+    check.observe_queue(conn::queue_is_empty(stream));
+    if conn::greet(stream, limits).is_err() {
+        return;
+    }
+    let ended = conn::serve(stream, &mut check, engine, limits, budget, tracker);
+    if check.served_stale() {
+        log!(
+            quiet,
+            "uid {uid} pid {pid} (exe sha256 {exe}…): a request written before it was identified \
+             was served without the executable digest"
+        );
+    }
+    if let Some(why) = check.withdrawn() {
+        log!(
+            quiet,
+            "uid {uid} pid {pid} (exe sha256 {exe}…): executable digest withdrawn for this \
+             connection: {why}"
+        );
+    }
     match ended {
         FrameError::Closed | FrameError::Idle => {}
         other => log!(
             quiet,
-            "uid {} pid {}: connection closed: {}",
-            identity.uid,
-            identity.pid,
+            "uid {uid} pid {pid}: connection closed: {}",
             describe(&other)
         ),
     }
+}
+
+/// The first 8 bytes of a digest in hex, for the log.
+fn short_hex(d: &[u8; 32]) -> String {
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn describe(e: &FrameError) -> String {
@@ -273,6 +506,12 @@ fn describe(e: &FrameError) -> String {
         FrameError::TooLarge(n) => format!("frame of {n} bytes over the limit"),
         FrameError::Incomplete => "peer left in the middle of a frame".into(),
         FrameError::TimedOut => "frame not completed in time".into(),
+        FrameError::Busy => "large frame waited too long for the in-flight budget".into(),
+        FrameError::MixedSenders(a, b) => format!(
+            "one frame written by two processes (pid {} uid {}, pid {} uid {})",
+            a.pid, a.uid, b.pid, b.uid
+        ),
+        FrameError::Credentials(why) => format!("refused: {why}"),
         FrameError::Io(e) => format!("I/O error: {e}"),
     }
 }

@@ -20,7 +20,17 @@ use std::time::{Duration, Instant};
 
 const FRAME_TIMEOUT_MS: u64 = 2000;
 
+/// A raw connection, after the daemon's greeting (an empty frame).
 fn raw(d: &TestDaemon) -> UnixStream {
+    let mut s = raw_ungreeted(d);
+    let greeting = frame::read_frame(&mut s, MAX_RESPONSE_FRAME)
+        .expect("read the greeting")
+        .expect("a greeting, not end of stream");
+    assert!(greeting.is_empty(), "the greeting is an empty frame");
+    s
+}
+
+fn raw_ungreeted(d: &TestDaemon) -> UnixStream {
     let s = UnixStream::connect(&d.socket).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -214,19 +224,28 @@ fn malformed_frames_get_typed_errors_while_others_are_served() {
 }
 
 #[test]
-fn connections_over_the_cap_are_refused_then_admitted_again() {
-    let d = TestDaemon::start(&["--max-connections", "3"]);
+fn a_uid_at_its_limit_gets_a_new_connection_by_closing_its_own_oldest_idle_one() {
+    let d = TestDaemon::start(&["--max-connections", "3", "--max-connections-per-uid", "3"]);
     // Start-up probes also took slots for a moment: retry until served.
     let mut held: Vec<_> = (0..3).map(|_| served_client(&d)).collect();
-    let mut extra = raw(&d);
-    assert_eq!(response_code(&mut extra), Some(ErrorCode::Unavailable));
-    assert_closed(&mut extra);
-    drop(held.pop());
-    // The freed slot becomes available once its thread has finished.
-    held.push(served_client(&d));
-    for c in &mut held {
+    for c in &mut held[1..] {
         c.list_keys().unwrap();
     }
+    // A fourth connection of the same uid is admitted; the least recently
+    // active idle one (held[0]) is closed to make room.
+    let mut fourth = d.client();
+    fourth.list_keys().unwrap();
+    let err = held[0].list_keys().unwrap_err();
+    assert!(err.code().is_none(), "closed, not refused: {err}");
+    for c in &mut held[1..] {
+        c.list_keys().unwrap();
+    }
+    assert!(
+        d.log()
+            .contains("closing its least recently used idle connection"),
+        "{}",
+        d.log()
+    );
 }
 
 /// A connection that has been served once (so it holds a slot).
