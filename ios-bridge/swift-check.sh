@@ -36,6 +36,13 @@ fi
 
 cache="$(keyhold_cache_dir)"
 swift_root="$cache/swift-root"
+# One run at a time per cache: runs share the root, its mounts and the
+# SwiftPM scratch directories.
+exec 9>"$cache/swift-check.lock"
+if ! flock -n 9; then
+    echo "another swift-check.sh is running on $cache; waiting"
+    flock 9
+fi
 ready_marker=".keyhold-swift-root-ready"
 root_packages=(libc6-dev libstdc++-14-dev libssl-dev)
 
@@ -48,6 +55,17 @@ debian_mirror() {
     uri="$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null |
         grep -oE 'https?://[^ ]+' | head -n1 || true)"
     echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# Unmounts every mount point under $1 (deepest first): what a run that was
+# killed before its trap could run left behind. Never delete a root with a
+# bind mount of the repository still inside it.
+unmount_under() {
+    local dir mp
+    dir="$(realpath -m "$1")"
+    awk '{print $2}' /proc/mounts | { grep -E "^$dir(/|$)" || true; } | sort -r | while read -r mp; do
+        umount "$mp" 2>/dev/null || umount -l "$mp"
+    done
 }
 
 # The chroot's apt needs name resolution; its packages are what we asked for.
@@ -64,7 +82,8 @@ log_step "Swift toolchain root ($swift_root)"
 if [ ! -e "$swift_root/$ready_marker" ]; then
     ensure_packages debootstrap
     tmp_root="$swift_root.tmp"
-    rm -rf "$tmp_root"
+    unmount_under "$tmp_root"
+    rm -rf --one-file-system "$tmp_root"
     mirror="$(debian_mirror)"
     echo "debootstrap trixie from $mirror (about a minute)"
     debootstrap --variant=minbase --include=swiftlang,libswiftlang trixie "$tmp_root" "$mirror" \
@@ -74,7 +93,8 @@ if [ ! -e "$swift_root/$ready_marker" ]; then
     }
     root_apt_install "$tmp_root" "${root_packages[@]}"
     touch "$tmp_root/$ready_marker"
-    rm -rf "$swift_root"
+    unmount_under "$swift_root"
+    rm -rf --one-file-system "$swift_root"
     mv "$tmp_root" "$swift_root"
 fi
 # Idempotent top-up: a root made by an older version of this script.
@@ -106,6 +126,7 @@ lib="$target_dir/debug/libkeyhold_uniffi.so"
 }
 
 # ---- 3. swift build / swift test inside the root ------------------------------
+unmount_under "$swift_root"  # leftovers of a killed run
 mounts=()
 cleanup() {
     local i
@@ -114,6 +135,7 @@ cleanup() {
     done
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # so that the EXIT trap unmounts
 bind() {
     mkdir -p "$2"
     mount --bind "$1" "$2"

@@ -4,10 +4,13 @@
 #   bash uniffi-bindings/check.sh
 #
 # On a fresh machine of the project's kind it installs what it lacks (as
-# root: apt for a JDK, Maven and clang; pip into a private venv for
-# tree-sitter; Maven Central for the JVM test dependencies), then:
+# root: apt for a JDK, Maven and clang; Maven Central for the JVM test
+# dependencies), then:
 #
-#   1. builds keyhold-uniffi (debug, host cdylib) and runs its Rust tests;
+#   1. builds keyhold-uniffi (debug, host cdylib, in the shared target
+#      directory: the same artifacts test.sh's cargo sections and
+#      ios-bridge/swift-check.sh use) and runs its Rust tests (formatting
+#      is test.sh's fmt section, not repeated here);
 #   2. generates the Kotlin bindings from that library with the workspace's
 #      uniffi-bindgen and runs the JVM tests (Kotlin + JUnit 5 + JNA against
 #      libkeyhold_uniffi.so, through a Kotlin sealer on the callback trait);
@@ -16,13 +19,11 @@
 #      differ;
 #   4. compiles the generated C header (clang -fsyntax-only, as C and
 #      Objective-C) and checks it declares exactly the library's exports;
-#   5. parses the hand-written Swift (Package.swift, Sources/Keyhold, Tests)
-#      with tree-sitter-swift and fails on any ERROR/MISSING node;
-#   6. checks the shell scripts (bash -n, and shellcheck when installed).
+#   5. checks the shell scripts (bash -n, and shellcheck when installed).
 #
-# What needs a Mac (building the xcframework, compiling Swift, XCTest, the
-# Secure Enclave) is listed in ios-bridge/README.md. Exits non-zero on any
-# failure.
+# The Swift package itself is compiled and tested by ios-bridge/swift-check.sh
+# (Swift on Linux, its own test.sh section). What needs a Mac or a device is
+# listed in ios-bridge/README.md. Exits non-zero on any failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,14 +56,6 @@ target_dir="$(cargo metadata -q --format-version 1 --no-deps |
 lib_dir="$target_dir/debug"
 lib="$lib_dir/libkeyhold_uniffi.so"
 
-# tree-sitter in a venv of its own, kept under target/ between runs.
-venv="$target_dir/uniffi-check-venv"
-if ! "$venv/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check \
-        -r "$here/scripts/requirements-swift-syntax.txt"
-fi
 java -version 2>&1 | sed -n 1p
 mvn -v 2>&1 | sed -n 1p
 clang --version | sed -n 1p
@@ -70,7 +63,6 @@ clang --version | sed -n 1p
 # ---- 1. Rust -----------------------------------------------------------------
 step "cargo build + test -p keyhold-uniffi"
 cargo build -p keyhold-uniffi --lib --bins
-cargo fmt -p keyhold-uniffi --check
 cargo test -p keyhold-uniffi
 
 bindgen() {
@@ -140,19 +132,14 @@ if ! diff -u "$fresh/declared.txt" "$fresh/exported.txt"; then
 fi
 echo "header: $(wc -l <"$fresh/declared.txt") functions, all exported"
 
-# ---- 5. hand-written Swift parses -------------------------------------------
-step "Swift syntax (tree-sitter-swift): hand-written sources and tests"
-mapfile -t swift_files < <(find "$bridge/Package.swift" "$bridge/Sources/Keyhold" "$bridge/Tests" \
-    -name '*.swift' -type f | sort)
-"$venv/bin/python" "$here/scripts/check_swift_syntax.py" "${swift_files[@]}"
-
-# ---- 6. scripts -------------------------------------------------------------
+# ---- 5. scripts -------------------------------------------------------------
 step "shell scripts"
-for script in "$here/check.sh" "$bridge/generate-bindings.sh" "$bridge/build-xcframework.sh"; do
+scripts=("$here/check.sh" "$bridge/generate-bindings.sh" "$bridge/build-xcframework.sh" "$bridge/swift-check.sh")
+for script in "${scripts[@]}"; do
     bash -n "$script"
 done
 if command -v shellcheck >/dev/null; then
-    shellcheck "$here/check.sh" "$bridge/generate-bindings.sh" "$bridge/build-xcframework.sh"
+    shellcheck -x "${scripts[@]}"
     echo "shellcheck: clean"
 else
     echo "shellcheck not installed: bash -n only"
