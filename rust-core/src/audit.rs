@@ -2,12 +2,19 @@
 //!
 //! Each record's hash covers the previous record's hash and every field, so
 //! editing, removing or reordering a record breaks the chain at that point.
+//! In an engine's store the chain is keyed (HMAC-SHA256 under a key the
+//! sealer protects) and its head is kept in a MAC'd [`AuditAnchor`], so the
+//! chain cannot be recomputed after an edit and a removed tail is found
+//! too (see [`crate::integrity`]); [`record_hash`] is the plain hash of
+//! records written before schema 4 and of stores used without an engine.
 
 use crate::Result;
 use crate::algorithm::Operation;
 use crate::error::ErrorCode;
+use crate::integrity::StoreIntegrity;
 use crate::key::KeyId;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// One audited operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,19 +38,51 @@ pub struct AuditRecord {
 }
 
 /// Result of checking a chain.
+///
+/// A record found wrong (edited, out of place, or after a gap) is reported
+/// as `first_broken_seq == Some(entries)`: `entries` counts it. A log that
+/// ends before its anchor says it should (its newest records were removed)
+/// is reported as `first_broken_seq == Some(entries + 1)`, the first missing
+/// record (see [`AuditVerdict::is_truncated`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditVerdict {
     /// Records examined.
     pub entries: u64,
-    /// The first record whose link or hash is wrong, if any.
+    /// The first record whose link or hash is wrong, or the first missing
+    /// one, if any.
     pub first_broken_seq: Option<u64>,
 }
 
+impl AuditVerdict {
+    /// True when the log is intact up to its end but records the anchor
+    /// vouches for are missing after it.
+    pub fn is_truncated(&self) -> bool {
+        self.first_broken_seq == Some(self.entries + 1)
+    }
+}
+
+/// The head of a keyed chain as the store last committed it, MAC'd (see
+/// [`crate::integrity`]). Rewritten with every audit append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditAnchor {
+    /// Seq of the newest record (0 for an empty log).
+    pub seq: u64,
+    /// Hash of the newest record (zeros for an empty log).
+    pub head: [u8; 32],
+    /// First record carrying a keyed hash; earlier ones predate schema 4
+    /// and carry [`record_hash`].
+    pub keyed_from: u64,
+    /// MAC over the three fields above.
+    pub mac: [u8; 32],
+}
+
 /// The head of the chain; produces linked records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AuditChain {
     next_seq: u64,
     last_hash: [u8; 32],
+    /// Set for a keyed chain.
+    key: Option<Arc<StoreIntegrity>>,
 }
 
 impl AuditChain {
@@ -53,11 +92,22 @@ impl AuditChain {
             Some(r) => Self {
                 next_seq: r.seq + 1,
                 last_hash: r.hash,
+                key: None,
             },
             None => Self {
                 next_seq: 1,
                 last_hash: [0u8; 32],
+                key: None,
             },
+        }
+    }
+
+    /// Continues a keyed chain after its anchor.
+    pub(crate) fn resume_keyed(anchor: &AuditAnchor, key: Arc<StoreIntegrity>) -> Self {
+        Self {
+            next_seq: anchor.seq + 1,
+            last_hash: anchor.head,
+            key: Some(key),
         }
     }
 
@@ -80,12 +130,26 @@ impl AuditChain {
             prev_hash: self.last_hash,
             hash: [0u8; 32],
         };
-        record.hash = record_hash(&record);
+        record.hash = match &self.key {
+            Some(key) => key.record_mac(&record),
+            None => record_hash(&record),
+        };
         self.next_seq += 1;
         self.last_hash = record.hash;
         record
     }
 }
+
+impl PartialEq for AuditChain {
+    /// Two heads are equal when they continue the same chain the same way.
+    fn eq(&self, other: &Self) -> bool {
+        self.next_seq == other.next_seq
+            && self.last_hash == other.last_hash
+            && self.key.is_some() == other.key.is_some()
+    }
+}
+
+impl Eq for AuditChain {}
 
 /// Domain tag of [`record_hash`]; a new encoding gets a new tag.
 const HASH_DOMAIN: &[u8] = b"keyhold/audit/v1";
@@ -101,35 +165,107 @@ const HASH_DOMAIN: &[u8] = b"keyhold/audit/v1";
 /// not an input.
 pub fn record_hash(record: &AuditRecord) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(HASH_DOMAIN);
-    h.update(record.prev_hash);
-    h.update(record.seq.to_be_bytes());
-    h.update(record.time_ms.to_be_bytes());
-    update_field(&mut h, record.caller.as_bytes());
-    update_field(&mut h, record.operation.name().as_bytes());
-    match record.key_id {
-        Some(id) => {
-            h.update([1u8]);
-            h.update(id.as_u64().to_be_bytes());
-        }
-        None => h.update([0u8]),
-    }
-    match record.outcome {
-        Some(code) => {
-            h.update([1u8]);
-            h.update(code.as_u32().to_be_bytes());
-        }
-        None => h.update([0u8]),
-    }
+    encode_record(HASH_DOMAIN, record, &mut |b| h.update(b));
     h.finalize().into()
 }
 
-fn update_field(h: &mut Sha256, field: &[u8]) {
+/// The canonical encoding [`record_hash`] documents, after `domain`; the
+/// keyed chain MACs the same encoding under the domain `keyhold/audit/v2`.
+pub(crate) fn encode_record(domain: &[u8], record: &AuditRecord, put: &mut dyn FnMut(&[u8])) {
+    put(domain);
+    put(&record.prev_hash);
+    put(&record.seq.to_be_bytes());
+    put(&record.time_ms.to_be_bytes());
+    put_field(put, record.caller.as_bytes());
+    put_field(put, record.operation.name().as_bytes());
+    match record.key_id {
+        Some(id) => {
+            put(&[1u8]);
+            put(&id.as_u64().to_be_bytes());
+        }
+        None => put(&[0u8]),
+    }
+    match record.outcome {
+        Some(code) => {
+            put(&[1u8]);
+            put(&code.as_u32().to_be_bytes());
+        }
+        None => put(&[0u8]),
+    }
+}
+
+fn put_field(put: &mut dyn FnMut(&[u8]), field: &[u8]) {
     // Audit fields are short; a longer one is clamped in the prefix only in
     // theory (4 GiB), which no store accepts.
     let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
-    h.update(len.to_be_bytes());
-    h.update(field);
+    put(&len.to_be_bytes());
+    put(field);
+}
+
+/// The hash `record` must carry in a keyed chain whose keyed part starts at
+/// `keyed_from` (plain [`record_hash`] before it).
+pub(crate) fn expected_hash(
+    key: &StoreIntegrity,
+    keyed_from: u64,
+    record: &AuditRecord,
+) -> [u8; 32] {
+    if record.seq >= keyed_from {
+        key.record_mac(record)
+    } else {
+        record_hash(record)
+    }
+}
+
+/// Verifies a keyed chain against its anchor: every record as
+/// [`verify_chain`] does (with [`expected_hash`] for the hash), then that
+/// the log reaches the anchor (its newest record has the anchor's seq and
+/// hash). A log that stops short is reported as truncated (see
+/// [`AuditVerdict`]). The anchor's own MAC is checked by the store that
+/// reads it.
+pub(crate) fn verify_anchored(
+    key: &StoreIntegrity,
+    anchor: &AuditAnchor,
+    next_page: &mut dyn FnMut(u64) -> Result<Vec<AuditRecord>>,
+) -> Result<AuditVerdict> {
+    let mut expected_seq = 1u64;
+    let mut prev_hash = [0u8; 32];
+    let mut entries = 0u64;
+    loop {
+        let page = next_page(expected_seq)?;
+        if page.is_empty() {
+            break;
+        }
+        for record in page {
+            entries += 1;
+            if record.seq != expected_seq
+                || record.prev_hash != prev_hash
+                || !crate::integrity::ct_eq(
+                    &expected_hash(key, anchor.keyed_from, &record),
+                    &record.hash,
+                )
+                || record.seq > anchor.seq
+            {
+                return Ok(AuditVerdict {
+                    entries,
+                    first_broken_seq: Some(expected_seq),
+                });
+            }
+            prev_hash = record.hash;
+            expected_seq += 1;
+        }
+    }
+    let first_broken_seq = if entries < anchor.seq {
+        Some(entries + 1)
+    } else if prev_hash != anchor.head {
+        // The newest record verifies but is not the one the anchor holds.
+        Some(entries.max(1))
+    } else {
+        None
+    };
+    Ok(AuditVerdict {
+        entries,
+        first_broken_seq,
+    })
 }
 
 /// Verifies records in order (pages from `next_page`), reporting the first broken link.

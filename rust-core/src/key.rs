@@ -74,23 +74,7 @@ impl fmt::Display for KeyRef {
     }
 }
 
-/// Longest alias accepted, in bytes.
-pub const MAX_ALIAS_LEN: usize = 128;
-
-/// Checks an alias: 1..=128 bytes of printable characters without control codes.
-pub fn validate_alias(alias: &str) -> Result<()> {
-    if alias.is_empty() || alias.len() > MAX_ALIAS_LEN {
-        return Err(Error::InvalidArgument(format!(
-            "alias must be 1..={MAX_ALIAS_LEN} bytes"
-        )));
-    }
-    if alias.chars().any(char::is_control) {
-        return Err(Error::InvalidArgument(
-            "alias must not contain control characters".into(),
-        ));
-    }
-    Ok(())
-}
+pub use crate::alias::MAX_ALIAS_LEN;
 
 /// Where a key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

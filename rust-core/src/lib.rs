@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod algorithm;
+mod alias;
 mod audit;
 mod caller;
 mod crypto;
@@ -22,6 +23,7 @@ mod encoding;
 mod engine;
 mod error;
 mod hd;
+mod integrity;
 mod key;
 mod policy;
 mod protocol;
@@ -31,14 +33,16 @@ mod secret;
 mod store;
 
 pub use algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, SignatureScheme};
-pub use audit::{AuditChain, AuditRecord, AuditVerdict, verify_chain};
+pub use alias::{alias_key, normalize_alias};
+pub use audit::{AuditAnchor, AuditChain, AuditRecord, AuditVerdict, verify_chain};
 pub use caller::{AndroidPackage, Caller, CallerRule, CodeDigest};
 pub use crypto::{EncodedPublicKey, Payload};
 pub use engine::*;
 pub use error::{Error, ErrorCode, Result, SealerErrorKind};
 pub use hd::DerivationPath;
+pub use integrity::StoreIntegrity;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
-pub use policy::{KeyPolicy, OperationSet};
+pub use policy::{ChildOf, KeyPolicy, OperationSet};
 pub use protocol::{PROTOCOL_VERSION, caller_from_identity_bytes, caller_to_identity_bytes};
 pub use sealer::{
     CountingSealer, KeyRequest, STORE_KEY_AAD, SealContext, Sealer, SealerBinding,

@@ -9,6 +9,7 @@
 //! a load racing a delete would cache a deleted key.
 
 use super::material::{KeyMaterial, lock};
+use crate::alias::alias_key;
 use crate::key::{KeyId, KeyInfo};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,11 @@ pub(crate) struct LoadedKey {
     pub(crate) info: KeyInfo,
     pub(crate) owner: String,
     pub(crate) material: KeyMaterial,
+    /// True when the store found this key by its alias (or it was just
+    /// created), so its alias names it alone; only such keys are found here
+    /// by alias (a key loaded by id may carry an alias that became
+    /// ambiguous under the alias rule, see `crate::alias`).
+    pub(crate) by_alias: bool,
 }
 
 struct Entry {
@@ -63,7 +69,7 @@ impl KeyCache {
     /// The key with this alias in `owner`'s namespace, if cached and fresh.
     pub(crate) fn get_by_alias(&self, owner: &str, alias: &str) -> Option<Arc<LoadedKey>> {
         let mut inner = lock(&self.inner);
-        let id = *inner.by_alias.get(&(owner.to_owned(), alias.to_owned()))?;
+        let id = *inner.by_alias.get(&(owner.to_owned(), alias_key(alias)))?;
         Self::touch(&mut inner, id, owner, self.idle_ttl)
     }
 
@@ -120,9 +126,11 @@ impl KeyCache {
                 None => break,
             }
         }
-        inner
-            .by_alias
-            .insert((key.owner.clone(), key.info.alias.clone()), key.info.id);
+        if key.by_alias {
+            inner
+                .by_alias
+                .insert((key.owner.clone(), alias_key(&key.info.alias)), key.info.id);
+        }
         inner.by_id.insert(
             key.info.id,
             Entry {
@@ -145,9 +153,10 @@ impl KeyCache {
 
     fn remove_entry(inner: &mut Inner, key: &LoadedKey) {
         inner.by_id.remove(&key.info.id);
-        inner
-            .by_alias
-            .remove(&(key.owner.clone(), key.info.alias.clone()));
+        let alias = (key.owner.clone(), alias_key(&key.info.alias));
+        if inner.by_alias.get(&alias) == Some(&key.info.id) {
+            inner.by_alias.remove(&alias);
+        }
     }
 
     /// Forgets everything. Material is zeroized when the last user drops it.

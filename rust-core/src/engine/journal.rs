@@ -25,9 +25,9 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    pub(crate) fn resume(last: Option<&AuditRecord>) -> Self {
+    pub(crate) fn resume(chain: AuditChain) -> Self {
         Self {
-            chain: AuditChain::resume(last),
+            chain,
             pending: Vec::new(),
             oldest_pending: None,
             usage: HashMap::new(),
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_the_chain_and_buffer_as_they_were() {
-        let mut journal = Journal::resume(None);
+        let mut journal = Journal::resume(AuditChain::resume(None));
         journal.record(&caller(), Operation::Sign, None, None);
         let failed = journal.commit_with(
             &caller(),

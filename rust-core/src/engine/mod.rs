@@ -17,8 +17,9 @@ pub use requests::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions,
 
 use crate::audit::AuditVerdict;
 use crate::caller::Caller;
+use crate::integrity::StoreIntegrity;
 use crate::key::KeyInfo;
-use crate::sealer::{Sealer, SealerBindingInfo, SoftwareSealer, StoreKey};
+use crate::sealer::{Sealer, SealerBindingInfo, SoftwareSealer};
 use crate::store::{KeyStore, SqliteStore};
 use crate::{Error, Result};
 use cache::KeyCache;
@@ -77,11 +78,9 @@ pub struct Keyhold {
     unseal_gate: Mutex<()>,
     config: Config,
     schema_version: u32,
-    #[allow(
-        dead_code,
-        reason = "MAC keys for the audit chain and policy rows derive from it (issue 10)"
-    )]
-    store_key: StoreKey,
+    /// Keys of the keyed audit chain and the row MACs, derived from the
+    /// store key (see [`crate::integrity`]).
+    integrity: Arc<StoreIntegrity>,
     binding: SealerBindingInfo,
 }
 
@@ -109,7 +108,16 @@ impl Keyhold {
         crate::crypto::selftest::run_known_answer_tests()?;
         let attached =
             attach::attach(store.as_mut(), sealer.as_ref(), &config.sealer_retry_delays)?;
-        let journal = Journal::resume(store.last_audit()?.as_ref());
+        let integrity = Arc::new(StoreIntegrity::derive(&attached.store_key));
+        drop(attached.store_key);
+        // The journal continues from the anchor, not from the newest row:
+        // records removed from the end stay missing, and verification
+        // reports them.
+        let anchor = store.attach_integrity(Arc::clone(&integrity))?;
+        let journal = Journal::resume(crate::audit::AuditChain::resume_keyed(
+            &anchor,
+            Arc::clone(&integrity),
+        ));
         let schema_version = store.schema_version();
         Ok(Self {
             store: Mutex::new(store),
@@ -119,7 +127,7 @@ impl Keyhold {
             unseal_gate: Mutex::new(()),
             config,
             schema_version,
-            store_key: attached.store_key,
+            integrity,
             binding: attached.binding,
         })
     }
@@ -169,11 +177,20 @@ impl Keyhold {
         journal.flush(&mut **lock(&self.store))
     }
 
-    /// Checks the whole audit chain (after committing what is buffered).
+    /// Checks the whole audit chain (after committing what is buffered):
+    /// every record's keyed hash and link, and that the log reaches its
+    /// MAC'd anchor (a removed tail is reported as truncation, see
+    /// [`AuditVerdict`]). An anchor that fails its MAC is
+    /// `CORRUPT_KEY_RECORD`.
     pub fn verify_audit(&self) -> Result<AuditVerdict> {
         self.flush()?;
         let mut store = lock(&self.store);
-        crate::audit::verify_chain(&mut |from| store.audit_records(from, 1024))
+        let anchor = store
+            .audit_anchor()?
+            .ok_or_else(|| Error::Internal("the store has no audit anchor after opening".into()))?;
+        crate::audit::verify_anchored(&self.integrity, &anchor, &mut |from| {
+            store.audit_records(from, 1024)
+        })
     }
 
     /// The engine's configuration.

@@ -8,7 +8,7 @@ use crate::algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, Signatur
 use crate::caller::Caller;
 use crate::crypto::{self, EncodedPublicKey, Payload, PrivateKey, PublicKey};
 use crate::hd::{DerivationPath, ExtendedPrivateKey};
-use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef, validate_alias};
+use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 use crate::policy::{ChildOf, KeyPolicy};
 use crate::sealer::SealContext;
 use crate::secret::SecretBytes;
@@ -456,6 +456,7 @@ impl Keyhold {
             info: stored.info,
             owner: stored.owner,
             material,
+            by_alias: matches!(key, KeyRef::Alias(_)),
         });
         self.cache.insert(Arc::clone(&loaded), generation);
         Ok(loaded)
@@ -521,7 +522,7 @@ impl Keyhold {
         source: Option<Source<'_>>,
         new: NewMaterial,
     ) -> Result<KeyInfo> {
-        validate_alias(&options.alias)?;
+        let alias = crate::alias::normalize_alias(&options.alias)?;
         let policy = resolve_policy(
             caller,
             options.policy,
@@ -531,17 +532,15 @@ impl Keyhold {
         )?;
         let owner = caller.owner();
         // Refuse a taken alias before spending a (slow) hardware seal.
-        match lock(&self.store).load_key(&owner, &KeyRef::Alias(options.alias.clone()), &mut |_| {
-            Ok(())
-        }) {
-            Ok(_) => return Err(Error::AliasExists(options.alias)),
+        match lock(&self.store).load_key(&owner, &KeyRef::Alias(alias.clone()), &mut |_| Ok(())) {
+            Ok(_) => return Err(Error::AliasExists(alias)),
             Err(Error::KeyNotFound(_)) => {}
             Err(e) => return Err(e),
         }
         crypto::selftest::pairwise_consistency(new.material.root_key())?;
         let info = KeyInfo {
             id: KeyId::random()?,
-            alias: options.alias,
+            alias,
             algorithm: new.algorithm,
             hd_scheme: new.hd,
             origin: new.origin,
@@ -578,6 +577,7 @@ impl Keyhold {
                 info: stored.info,
                 owner: stored.owner,
                 material: new.material,
+                by_alias: true,
             }),
             generation,
         );

@@ -19,10 +19,10 @@ fn random_ids_are_nonzero_and_differ() {
 
 #[test]
 fn alias_rules() {
-    assert!(validate_alias("wallet-1").is_ok());
-    assert!(validate_alias("").is_err());
-    assert!(validate_alias(&"a".repeat(129)).is_err());
-    assert!(validate_alias("bad\nalias").is_err());
+    assert!(crate::alias::normalize_alias("wallet-1").is_ok());
+    assert!(crate::alias::normalize_alias("").is_err());
+    assert!(crate::alias::normalize_alias(&"a".repeat(129)).is_err());
+    assert!(crate::alias::normalize_alias("bad\nalias").is_err());
 }
 
 #[test]

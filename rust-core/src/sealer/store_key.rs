@@ -12,16 +12,8 @@ pub(crate) const STORE_KEY_LEN: usize = 32;
 
 /// The unsealed store key. `Debug` is redacted; it is never written
 /// anywhere unsealed.
-#[allow(
-    dead_code,
-    reason = "the audit chain and policy MACs derive their keys from it (issue 10)"
-)]
 pub struct StoreKey(SecretBytes);
 
-#[allow(
-    dead_code,
-    reason = "the audit chain and policy MACs derive their keys from it (issue 10)"
-)]
 impl StoreKey {
     /// Wraps unsealed key bytes; `None` if they are not 32 bytes long.
     pub(crate) fn new(bytes: SecretBytes) -> Option<Self> {

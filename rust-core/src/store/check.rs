@@ -2,7 +2,7 @@
 
 use super::StoredKey;
 use crate::algorithm::Algorithm;
-use crate::audit::{AuditRecord, record_hash};
+use crate::audit::AuditRecord;
 use crate::{Error, Result};
 
 /// Length of the canonical public key of `algorithm` (see
@@ -73,9 +73,14 @@ pub(super) fn next_usage(count: u64, delta: u64, limit: Option<u64>) -> Result<u
 
 /// Refuses audit records that do not extend the log whose last record has
 /// `last` = (seq, hash): each must carry the next seq, link to the previous
-/// hash and carry its own correct hash. The store thereby only ever holds a
-/// valid chain (edits after the fact are found by `verify_chain`).
-pub(super) fn audit_extends(last: Option<(u64, [u8; 32])>, records: &[AuditRecord]) -> Result<()> {
+/// hash and carry its own correct hash (`expected_hash`: plain, or keyed
+/// once the store has its integrity keys). The store thereby only ever
+/// holds a valid chain (edits after the fact are found by verification).
+pub(super) fn audit_extends(
+    last: Option<(u64, [u8; 32])>,
+    records: &[AuditRecord],
+    expected_hash: &dyn Fn(&AuditRecord) -> [u8; 32],
+) -> Result<()> {
     let (mut seq, mut hash) = last.unwrap_or((0, [0u8; 32]));
     for r in records {
         if r.seq != seq + 1 {
@@ -84,7 +89,7 @@ pub(super) fn audit_extends(last: Option<(u64, [u8; 32])>, records: &[AuditRecor
                 r.seq
             )));
         }
-        if r.prev_hash != hash || record_hash(r) != r.hash {
+        if r.prev_hash != hash || expected_hash(r) != r.hash {
             return Err(Error::Internal(format!(
                 "audit record seq {} does not link to the log",
                 r.seq

@@ -1,10 +1,13 @@
 //! In-memory store for tests: the [`KeyStore`] contract without a disk.
 
 use super::{KeyStore, StoredKey, check};
-use crate::audit::AuditRecord;
+use crate::alias::alias_key;
+use crate::audit::{AuditAnchor, AuditRecord};
+use crate::integrity::StoreIntegrity;
 use crate::key::{KeyId, KeyInfo, KeyRef};
 use crate::sealer::SealerBinding;
 use crate::{Error, Result};
+use std::sync::Arc;
 use zeroize::Zeroize;
 
 /// A [`KeyStore`] in process memory; same contract as the SQLite store.
@@ -16,6 +19,8 @@ pub struct MemoryStore {
     keys: Vec<StoredKey>,
     audit: Vec<AuditRecord>,
     binding: Option<SealerBinding>,
+    integrity: Option<Arc<StoreIntegrity>>,
+    anchor: Option<AuditAnchor>,
 }
 
 impl MemoryStore {
@@ -29,13 +34,35 @@ impl MemoryStore {
             k.owner == owner
                 && match key {
                     KeyRef::Id(id) => k.info.id == *id,
-                    KeyRef::Alias(alias) => k.info.alias == *alias,
+                    KeyRef::Alias(alias) => alias_key(&k.info.alias) == alias_key(alias),
                 }
         })
     }
 
     fn last_link(&self) -> Option<(u64, [u8; 32])> {
         self.audit.last().map(|r| (r.seq, r.hash))
+    }
+
+    /// Refuses records that do not extend the chain (the anchor, once
+    /// integrity is attached).
+    fn check_append(&self, records: &[AuditRecord]) -> Result<()> {
+        match (&self.integrity, &self.anchor) {
+            (Some(keys), Some(anchor)) => {
+                check::audit_extends(Some((anchor.seq, anchor.head)), records, &|r| {
+                    crate::audit::expected_hash(keys, anchor.keyed_from, r)
+                })
+            }
+            _ => check::audit_extends(self.last_link(), records, &crate::audit::record_hash),
+        }
+    }
+
+    fn append_checked(&mut self, records: &[AuditRecord]) {
+        self.audit.extend_from_slice(records);
+        if let (Some(keys), Some(anchor), Some(last)) =
+            (&self.integrity, &mut self.anchor, records.last())
+        {
+            *anchor = keys.anchor(last.seq, last.hash, anchor.keyed_from);
+        }
     }
 }
 
@@ -62,9 +89,9 @@ impl KeyStore for MemoryStore {
                 key.info.id
             )));
         }
-        check::audit_extends(self.last_link(), audit)?;
+        self.check_append(audit)?;
         self.keys.push(key.clone());
-        self.audit.extend_from_slice(audit);
+        self.append_checked(audit);
         Ok(())
     }
 
@@ -86,10 +113,10 @@ impl KeyStore for MemoryStore {
         let i = self
             .position(owner, &KeyRef::Id(id))
             .ok_or_else(|| Error::KeyNotFound(KeyRef::Id(id).to_string()))?;
-        check::audit_extends(self.last_link(), audit)?;
+        self.check_append(audit)?;
         let mut removed = self.keys.remove(i);
         removed.sealed_secret.zeroize();
-        self.audit.extend_from_slice(audit);
+        self.append_checked(audit);
         Ok(())
     }
 
@@ -116,8 +143,8 @@ impl KeyStore for MemoryStore {
     }
 
     fn append_audit(&mut self, records: &[AuditRecord]) -> Result<()> {
-        check::audit_extends(self.last_link(), records)?;
-        self.audit.extend_from_slice(records);
+        self.check_append(records)?;
+        self.append_checked(records);
         Ok(())
     }
 
@@ -151,5 +178,23 @@ impl KeyStore for MemoryStore {
         }
         self.binding = Some(binding.clone());
         Ok(())
+    }
+
+    fn attach_integrity(&mut self, integrity: Arc<StoreIntegrity>) -> Result<AuditAnchor> {
+        let (seq, head) = self.last_link().unwrap_or((0, [0u8; 32]));
+        let anchor = *self
+            .anchor
+            .get_or_insert_with(|| integrity.anchor(seq, head, seq + 1));
+        if !integrity.anchor_is_authentic(&anchor) {
+            return Err(Error::CorruptKeyRecord(
+                "the audit anchor fails its integrity check".into(),
+            ));
+        }
+        self.integrity = Some(integrity);
+        Ok(anchor)
+    }
+
+    fn audit_anchor(&mut self) -> Result<Option<AuditAnchor>> {
+        Ok(self.anchor)
     }
 }

@@ -13,9 +13,11 @@ pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
 
 use crate::Result;
-use crate::audit::AuditRecord;
+use crate::audit::{AuditAnchor, AuditRecord};
+use crate::integrity::StoreIntegrity;
 use crate::key::{KeyId, KeyInfo, KeyRef};
 use crate::sealer::SealerBinding;
+use std::sync::Arc;
 
 /// A key as stored: public metadata, owner, and the sealed secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,6 +63,14 @@ impl core::fmt::Debug for StoredKey {
 /// - the sealer binding is written once: `put_sealer_binding` fails with
 ///   `StorageOther` when one is already recorded, and nothing replaces it.
 /// - every acknowledged write is durable (synchronous=FULL for SQLite).
+/// - aliases are unique and found by their comparison key
+///   ([`alias_key`](crate::alias_key)): `Wallet` finds `wallet`.
+/// - after `attach_integrity`, audit records must extend the anchor and
+///   carry keyed hashes, each append rewrites the anchor in its own
+///   transaction, and the SQLite store checks every key row's MACs when
+///   it reads one (`CORRUPT_KEY_RECORD` when they fail). The memory store
+///   keeps the anchor and the keyed chain; its rows cannot be edited from
+///   outside the process, so it keeps no row MACs.
 pub trait KeyStore: Send {
     /// Stores a new key together with `audit` records.
     fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()>;
@@ -125,7 +135,29 @@ pub trait KeyStore: Send {
 
     /// Records the wrapping key's binding, once.
     fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()>;
+
+    /// Gives the store its integrity keys once the sealer has opened its
+    /// store key, and returns the audit anchor the journal continues from.
+    /// A store that has an anchor checks its MAC and writes nothing; one
+    /// that has none (new, or upgraded from before schema 4) MACs its rows
+    /// as found and writes the first anchor, unless some row already
+    /// carries a MAC or was sealed at schema 4 (`CORRUPT_KEY_RECORD`: the
+    /// anchor was removed).
+    fn attach_integrity(&mut self, integrity: Arc<StoreIntegrity>) -> Result<AuditAnchor>;
+
+    /// The audit anchor, its MAC checked; `None` before `attach_integrity`.
+    fn audit_anchor(&mut self) -> Result<Option<AuditAnchor>>;
 }
 
 #[cfg(test)]
 mod tests;
+
+/// A stored key with every policy field set, for other modules' tests.
+#[cfg(test)]
+pub(crate) fn test_key_for_integrity() -> StoredKey {
+    let mut k = tests::hd_key("unix:1000", "k", crate::algorithm::HdScheme::Bip32Secp256k1);
+    k.info.policy.allowed_operations = Some(crate::policy::OperationSet::of(&[
+        crate::algorithm::Operation::Sign,
+    ]));
+    k
+}

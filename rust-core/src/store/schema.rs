@@ -32,10 +32,18 @@
 //!   anything, and the sealed store key (see
 //!   [`SealerBinding`](crate::SealerBinding)). Written once; triggers
 //!   refuse `UPDATE` and `DELETE`.
+//! - since version 4 (issue 10): `key_entry.alias_key`, the comparison
+//!   key of the alias ([`alias_key`](crate::alias_key)), unique per owner
+//!   (NULL for keys whose aliases collided when a store was upgraded: see
+//!   [`crate::alias`]); `key_entry.meta_mac` and `usage_mac`, the row's
+//!   integrity MACs; and `audit_anchor`, at most one row (`id = 1`): the
+//!   MAC'd head of the keyed audit chain (see [`crate::integrity`]).
+//!   Fresh databases run the same `ALTER TABLE` statements as the upgrade,
+//!   so both record the same schema text.
 
 /// Current schema version; also the version new secrets are sealed under
 /// (it is part of their AAD).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `PRAGMA application_id` of a Keyhold database ("KHLD").
 pub(crate) const APPLICATION_ID: i32 = 0x4B48_4C44;
@@ -67,6 +75,37 @@ END;
 "
     };
 }
+
+/// Version 4, first part: the integrity columns and the anchor table.
+macro_rules! v4_columns_sql {
+    () => {
+        "
+ALTER TABLE key_entry ADD COLUMN alias_key TEXT;
+ALTER TABLE key_entry ADD COLUMN meta_mac BLOB;
+ALTER TABLE key_entry ADD COLUMN usage_mac BLOB;
+
+CREATE TABLE audit_anchor (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        INTEGER NOT NULL CHECK (seq >= 0),
+    head       BLOB    NOT NULL,
+    keyed_from INTEGER NOT NULL CHECK (keyed_from >= 1),
+    mac        BLOB    NOT NULL
+) STRICT;
+"
+    };
+}
+
+/// Version 4, last part (after the alias keys are filled in on upgrade).
+macro_rules! v4_index_sql {
+    () => {
+        "
+CREATE UNIQUE INDEX key_entry_alias_key ON key_entry (owner, alias_key);
+"
+    };
+}
+
+/// The index of version 4, created once the alias keys are filled in.
+pub(crate) const V4_INDEX: &str = v4_index_sql!();
 
 /// The complete current schema, applied to an empty database.
 pub(crate) const SCHEMA: &str = concat!(
@@ -127,7 +166,9 @@ BEGIN
 END;
 
 ",
-    sealer_binding_sql!()
+    sealer_binding_sql!(),
+    v4_columns_sql!(),
+    v4_index_sql!()
 );
 
 /// The `sealer_binding` table and its triggers (version 3).
@@ -140,6 +181,8 @@ pub(crate) struct Migration {
     pub from: u32,
     /// The statements, run in the migration transaction.
     pub sql: &'static str,
+    /// Work SQL cannot do, run after `sql` in the same transaction.
+    pub then: Option<fn(&rusqlite::Transaction<'_>) -> crate::Result<()>>,
 }
 
 /// Every step, in order. Version 1 is the first released schema, so there
@@ -158,9 +201,16 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 ",
+        then: None,
     },
     Migration {
         from: 2,
         sql: SEALER_BINDING_V3,
+        then: None,
+    },
+    Migration {
+        from: 3,
+        sql: v4_columns_sql!(),
+        then: Some(super::sqlite::fill_alias_keys),
     },
 ];

@@ -13,15 +13,25 @@
 //! - `<db>.lock` carries an exclusive advisory lock (`flock`) for the
 //!   store's lifetime: a second opener, in this process or another, gets
 //!   "store is in use by another process".
-//! - Open runs no query whose cost grows with the number of keys.
+//! - Open runs no query whose cost grows with the number of keys, and
+//!   writes nothing to a current database (so a store opens on a full disk).
+//! - Integrity (issue 10): once the engine attaches the store's integrity
+//!   keys ([`KeyStore::attach_integrity`]), every key row read is checked
+//!   against its metadata and usage MACs, every audit append must extend
+//!   the MAC'd anchor and rewrites it in the same transaction (see
+//!   [`crate::integrity`]).
+//! - Aliases are found and kept unique by their comparison key
+//!   (`alias_key`, see [`crate::alias`]).
 
-use super::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION};
+use super::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, V4_INDEX};
 use super::{KeyStore, StoredKey, check};
 use crate::algorithm::{Algorithm, HdScheme, Operation};
-use crate::audit::AuditRecord;
+use crate::alias::alias_key;
+use crate::audit::{AuditAnchor, AuditRecord};
 use crate::caller::CallerRule;
 use crate::error::ErrorCode;
 use crate::hd::DerivationPath;
+use crate::integrity::{StoreIntegrity, ct_eq};
 use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 use crate::policy::{KeyPolicy, OperationSet};
 use crate::sealer::SealerBinding;
@@ -33,6 +43,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one statement waits for a lock held by another connection.
@@ -57,6 +68,15 @@ pub struct SqliteStore {
     _lock: File,
     /// A `delete_key` could not truncate the WAL; retried on the next write.
     checkpoint_pending: bool,
+    /// Set by [`KeyStore::attach_integrity`].
+    integrity: Option<Integrity>,
+}
+
+/// The integrity keys and the keyed chain's start, once attached.
+#[derive(Clone)]
+struct Integrity {
+    keys: Arc<StoreIntegrity>,
+    keyed_from: u64,
 }
 
 impl core::fmt::Debug for SqliteStore {
@@ -92,6 +112,7 @@ impl SqliteStore {
             conn,
             _lock: lock,
             checkpoint_pending: false,
+            integrity: None,
         })
     }
 
@@ -232,6 +253,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
                     Error::Internal(format!("no migration from schema version {current}"))
                 })?;
             tx.execute_batch(step.sql)?;
+            if let Some(then) = step.then {
+                then(tx)?;
+            }
             current += 1;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -319,7 +343,8 @@ fn u64_sql(v: u64) -> Result<i64> {
 macro_rules! key_columns {
     () => {
         "id, alias, algorithm, hd_scheme, origin, public_key, allowed_operations, max_uses, \
-         usage_count, created_at_ms, sealer, owner, sealed_schema_version, sealed_secret"
+         usage_count, created_at_ms, sealer, owner, sealed_schema_version, sealed_secret, \
+         alias_key, meta_mac, usage_mac"
     };
 }
 
@@ -342,7 +367,7 @@ const SQL_KEY_BY_ID: &str = concat!(
 const SQL_KEY_BY_ALIAS: &str = concat!(
     "SELECT ",
     key_columns!(),
-    " FROM key_entry WHERE owner = ?1 AND alias = ?2"
+    " FROM key_entry WHERE owner = ?1 AND alias_key = ?2"
 );
 const SQL_KEYS_OF_OWNER: &str = concat!(
     "SELECT ",
@@ -359,20 +384,28 @@ const SQL_RULES_OF_OWNER: &str = "SELECT r.key_id, r.uid, r.app_id, r.code_sha25
 const SQL_PREFIXES_OF_OWNER: &str = "SELECT p.key_id, p.path \
      FROM key_path_prefix p JOIN key_entry k ON k.id = p.key_id \
      WHERE k.owner = ?1 ORDER BY p.key_id, p.position";
-const SQL_ALIAS_TAKEN: &str = "SELECT 1 FROM key_entry WHERE owner = ?1 AND alias = ?2";
+const SQL_ALIAS_TAKEN: &str = "SELECT 1 FROM key_entry WHERE owner = ?1 AND alias_key = ?2";
+/// Aliases that collided when the store was upgraded to the alias rule.
+const SQL_AMBIGUOUS_ALIASES: &str =
+    "SELECT alias FROM key_entry WHERE owner = ?1 AND alias_key IS NULL";
 const SQL_ID_TAKEN: &str = "SELECT 1 FROM key_entry WHERE id = ?1";
 const SQL_INSERT_KEY: &str = concat!(
     "INSERT INTO key_entry (",
     key_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
 );
 const SQL_INSERT_RULE: &str = "INSERT INTO key_caller_rule \
      (key_id, position, uid, app_id, code_sha256) VALUES (?1, ?2, ?3, ?4, ?5)";
 const SQL_INSERT_PREFIX: &str =
     "INSERT INTO key_path_prefix (key_id, position, path) VALUES (?1, ?2, ?3)";
 const SQL_DELETE_KEY: &str = "DELETE FROM key_entry WHERE id = ?1 AND owner = ?2";
-const SQL_USAGE: &str = "SELECT usage_count FROM key_entry WHERE id = ?1";
-const SQL_SET_USAGE: &str = "UPDATE key_entry SET usage_count = ?1 WHERE id = ?2";
+const SQL_USAGE: &str = "SELECT usage_count, usage_mac FROM key_entry WHERE id = ?1";
+const SQL_SET_USAGE: &str = "UPDATE key_entry SET usage_count = ?1, usage_mac = ?2 WHERE id = ?3";
+const SQL_SET_MACS: &str = "UPDATE key_entry SET meta_mac = ?1, usage_mac = ?2 WHERE id = ?3";
+const SQL_ANCHOR: &str = "SELECT seq, head, keyed_from, mac FROM audit_anchor WHERE id = 1";
+const SQL_PUT_ANCHOR: &str = "INSERT INTO audit_anchor (id, seq, head, keyed_from, mac) \
+     VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, \
+     head = excluded.head, keyed_from = excluded.keyed_from, mac = excluded.mac";
 const SQL_LAST_AUDIT: &str = concat!(
     "SELECT ",
     audit_columns!(),
@@ -411,6 +444,9 @@ struct KeyRow {
     owner: String,
     sealed_schema_version: i64,
     sealed_secret: Vec<u8>,
+    alias_key: Option<String>,
+    meta_mac: Option<Vec<u8>>,
+    usage_mac: Option<Vec<u8>>,
 }
 
 impl KeyRow {
@@ -430,7 +466,44 @@ impl KeyRow {
             owner: r.get(11)?,
             sealed_schema_version: r.get(12)?,
             sealed_secret: r.get(13)?,
+            alias_key: r.get(14)?,
+            meta_mac: r.get(15)?,
+            usage_mac: r.get(16)?,
         })
+    }
+
+    /// Validates the row, attaches its policy lists and, with integrity
+    /// keys, checks its MACs and alias key.
+    fn into_checked(
+        self,
+        rules: Vec<CallerRule>,
+        prefixes: Vec<DerivationPath>,
+        integrity: Option<&Integrity>,
+    ) -> Result<StoredKey> {
+        let alias_key_stored = self.alias_key.clone();
+        let meta_mac = self.meta_mac.clone();
+        let usage_mac = self.usage_mac.clone();
+        let stored = self.into_stored(rules, prefixes)?;
+        let id = stored.info.id;
+        if let Some(k) = alias_key_stored
+            && k != alias_key(&stored.info.alias)
+        {
+            return Err(Error::CorruptKeyRecord(format!(
+                "key {id}: its alias key does not match its alias"
+            )));
+        }
+        if let Some(integrity) = integrity {
+            let meta_ok = meta_mac
+                .as_deref()
+                .is_some_and(|m| ct_eq(&integrity.keys.meta_mac(&stored), m));
+            if !meta_ok {
+                return Err(Error::CorruptKeyRecord(format!(
+                    "key {id}: its policy or metadata fails its integrity check (edited outside Keyhold)"
+                )));
+            }
+            check_usage_mac(integrity, id, stored.info.usage_count, usage_mac.as_deref())?;
+        }
+        Ok(stored)
     }
 
     /// Validates the row and attaches its policy lists.
@@ -562,6 +635,7 @@ fn read_key(
     sql: &str,
     p1: &dyn rusqlite::ToSql,
     p2: &dyn rusqlite::ToSql,
+    integrity: Option<&Integrity>,
 ) -> Result<Option<StoredKey>> {
     let row = conn
         .prepare_cached(sql)?
@@ -584,12 +658,131 @@ fn read_key(
         let text: String = r.get(0).map_err(row_error("path prefix"))?;
         prefixes.push(decode_prefix(row.id, &text)?);
     }
-    row.into_stored(rules, prefixes).map(Some)
+    row.into_checked(rules, prefixes, integrity).map(Some)
 }
 
-fn insert_key_rows(tx: &Transaction<'_>, key: &StoredKey) -> Result<()> {
+/// Refuses a usage count whose MAC is missing or wrong.
+fn check_usage_mac(integrity: &Integrity, id: KeyId, count: u64, mac: Option<&[u8]>) -> Result<()> {
+    if mac.is_some_and(|m| ct_eq(&integrity.keys.usage_mac(id, count), m)) {
+        Ok(())
+    } else {
+        Err(Error::CorruptKeyRecord(format!(
+            "key {id}: its usage count fails its integrity check (edited outside Keyhold)"
+        )))
+    }
+}
+
+/// True when `alias` collides with a key whose alias became ambiguous at
+/// the upgrade to the alias rule.
+fn ambiguous(conn: &Connection, owner: &str, key: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(SQL_AMBIGUOUS_ALIASES)?;
+    let mut rows = stmt.query([owner])?;
+    while let Some(r) = rows.next()? {
+        let alias: String = r.get(0).map_err(row_error("key row"))?;
+        if alias_key(&alias) == key {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// True when (owner, alias) is taken, by its comparison key.
+fn alias_taken(conn: &Connection, owner: &str, alias: &str) -> Result<bool> {
+    let key = alias_key(alias);
+    Ok(conn
+        .prepare_cached(SQL_ALIAS_TAKEN)?
+        .exists(params![owner, key])?
+        || ambiguous(conn, owner, &key)?)
+}
+
+/// Schema 3 -> 4: fills in every alias's comparison key. Keys of one owner
+/// whose aliases now compare equal keep NULL (reachable by id only; see
+/// [`crate::alias`]). Then creates the unique index.
+pub(crate) fn fill_alias_keys(tx: &Transaction<'_>) -> Result<()> {
+    let mut groups: HashMap<(String, String), Vec<i64>> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT id, owner, alias FROM key_entry")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, owner, alias): (i64, String, String) =
+                (|| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))().map_err(row_error("key row"))?;
+            groups
+                .entry((owner, alias_key(&alias)))
+                .or_default()
+                .push(id);
+        }
+    }
+    let mut stmt = tx.prepare("UPDATE key_entry SET alias_key = ?1 WHERE id = ?2")?;
+    for ((_, key), ids) in &groups {
+        if let [id] = ids.as_slice() {
+            stmt.execute(params![key, id])?;
+        }
+    }
+    tx.execute_batch(V4_INDEX)?;
+    Ok(())
+}
+
+fn read_anchor(conn: &Connection) -> Result<Option<AuditAnchor>> {
+    let row = conn
+        .prepare_cached(SQL_ANCHOR)?
+        .query_row([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .optional()
+        .map_err(row_error("audit anchor"))?;
+    let Some((seq, head, keyed_from, mac)) = row else {
+        return Ok(None);
+    };
+    let corrupt = || Error::CorruptKeyRecord("the audit anchor is malformed".into());
+    Ok(Some(AuditAnchor {
+        seq: u64::try_from(seq).map_err(|_| corrupt())?,
+        head: head.as_slice().try_into().map_err(|_| corrupt())?,
+        keyed_from: u64::try_from(keyed_from).map_err(|_| corrupt())?,
+        mac: mac.as_slice().try_into().map_err(|_| corrupt())?,
+    }))
+}
+
+fn put_anchor(tx: &Transaction<'_>, anchor: &AuditAnchor) -> Result<()> {
+    tx.prepare_cached(SQL_PUT_ANCHOR)?.execute(params![
+        u64_sql(anchor.seq)?,
+        anchor.head.as_slice(),
+        u64_sql(anchor.keyed_from)?,
+        anchor.mac.as_slice(),
+    ])?;
+    Ok(())
+}
+
+/// The anchor, refused unless it carries its MAC.
+fn authentic_anchor(conn: &Connection, integrity: &Integrity) -> Result<AuditAnchor> {
+    let anchor = read_anchor(conn)?.ok_or_else(|| {
+        Error::CorruptKeyRecord(
+            "the audit anchor is missing (the database was edited outside Keyhold)".into(),
+        )
+    })?;
+    if integrity.keys.anchor_is_authentic(&anchor) {
+        Ok(anchor)
+    } else {
+        Err(Error::CorruptKeyRecord(
+            "the audit anchor fails its integrity check (the database was edited outside Keyhold)"
+                .into(),
+        ))
+    }
+}
+
+fn insert_key_rows(
+    tx: &Transaction<'_>,
+    key: &StoredKey,
+    integrity: Option<&Integrity>,
+) -> Result<()> {
     let info = &key.info;
     let policy = &info.policy;
+    let meta_mac = integrity.map(|i| i.keys.meta_mac(key));
+    let usage_mac = integrity.map(|i| i.keys.usage_mac(info.id, info.usage_count));
     tx.prepare_cached(SQL_INSERT_KEY)?.execute(params![
         id_sql(info.id),
         info.alias,
@@ -605,6 +798,9 @@ fn insert_key_rows(tx: &Transaction<'_>, key: &StoredKey) -> Result<()> {
         key.owner,
         key.sealed_schema_version,
         key.sealed_secret,
+        alias_key(&info.alias),
+        meta_mac.as_ref().map(|m| m.as_slice()),
+        usage_mac.as_ref().map(|m| m.as_slice()),
     ])?;
     let mut stmt = tx.prepare_cached(SQL_INSERT_RULE)?;
     for (i, rule) in policy.allowed_callers.iter().enumerate() {
@@ -690,28 +886,48 @@ fn bump_usage(
     id: KeyId,
     delta: u64,
     limit: Option<u64>,
+    integrity: Option<&Integrity>,
 ) -> Result<Option<u64>> {
-    let count: Option<i64> = tx
+    let row: Option<(i64, Option<Vec<u8>>)> = tx
         .prepare_cached(SQL_USAGE)?
-        .query_row([id_sql(id)], |r| r.get(0))
+        .query_row([id_sql(id)], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(row_error("key row"))?;
-    let Some(count) = count else {
+    let Some((count, mac)) = row else {
         return Ok(None);
     };
     let count = u64::try_from(count)
         .map_err(|_| Error::CorruptKeyRecord(format!("key {id}: negative usage count")))?;
+    if let Some(integrity) = integrity {
+        check_usage_mac(integrity, id, count, mac.as_deref())?;
+    }
     let new = check::next_usage(count, delta, limit)?;
-    tx.prepare_cached(SQL_SET_USAGE)?
-        .execute(params![u64_sql(new)?, id_sql(id)])?;
+    let new_mac = integrity.map(|i| i.keys.usage_mac(id, new));
+    tx.prepare_cached(SQL_SET_USAGE)?.execute(params![
+        u64_sql(new)?,
+        new_mac.as_ref().map(|m| m.as_slice()),
+        id_sql(id)
+    ])?;
     Ok(Some(new))
 }
 
-fn append_audit_rows(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<()> {
+fn append_audit_rows(
+    tx: &Transaction<'_>,
+    records: &[AuditRecord],
+    integrity: Option<&Integrity>,
+) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    check::audit_extends(last_link(tx)?, records)?;
+    match integrity {
+        None => check::audit_extends(last_link(tx)?, records, &crate::audit::record_hash)?,
+        Some(i) => {
+            let anchor = authentic_anchor(tx, i)?;
+            check::audit_extends(Some((anchor.seq, anchor.head)), records, &|r| {
+                crate::audit::expected_hash(&i.keys, i.keyed_from, r)
+            })?;
+        }
+    }
     let mut stmt = tx.prepare_cached(SQL_INSERT_AUDIT)?;
     for r in records {
         stmt.execute(params![
@@ -725,6 +941,9 @@ fn append_audit_rows(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<()
             r.hash.as_slice(),
         ])?;
     }
+    if let (Some(i), Some(last)) = (integrity, records.last()) {
+        put_anchor(tx, &i.keys.anchor(last.seq, last.hash, i.keyed_from))?;
+    }
     Ok(())
 }
 
@@ -732,11 +951,9 @@ impl KeyStore for SqliteStore {
     fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()> {
         check::new_key(key)?;
         self.before_write();
+        let integrity = self.integrity.clone();
         with_transaction(&mut self.conn, |tx| {
-            let alias_taken = tx
-                .prepare_cached(SQL_ALIAS_TAKEN)?
-                .exists(params![key.owner, key.info.alias])?;
-            if alias_taken {
+            if alias_taken(tx, &key.owner, &key.info.alias)? {
                 return Err(Error::AliasExists(key.info.alias.clone()));
             }
             let id_taken = tx
@@ -748,8 +965,8 @@ impl KeyStore for SqliteStore {
                     key.info.id
                 )));
             }
-            insert_key_rows(tx, key)?;
-            append_audit_rows(tx, audit)
+            insert_key_rows(tx, key, integrity.as_ref())?;
+            append_audit_rows(tx, audit, integrity.as_ref())
         })
     }
 
@@ -759,10 +976,22 @@ impl KeyStore for SqliteStore {
         key: &KeyRef,
         check: &mut dyn FnMut(&StoredKey) -> Result<()>,
     ) -> Result<StoredKey> {
+        let integrity = self.integrity.clone();
+        let integrity = integrity.as_ref();
         with_read(&mut self.conn, |conn| {
             let found = match key {
-                KeyRef::Id(id) => read_key(conn, SQL_KEY_BY_ID, &id_sql(*id), &owner)?,
-                KeyRef::Alias(alias) => read_key(conn, SQL_KEY_BY_ALIAS, &owner, alias)?,
+                KeyRef::Id(id) => read_key(conn, SQL_KEY_BY_ID, &id_sql(*id), &owner, integrity)?,
+                KeyRef::Alias(alias) => {
+                    let k = alias_key(alias);
+                    let found = read_key(conn, SQL_KEY_BY_ALIAS, &owner, &k, integrity)?;
+                    if found.is_none() && ambiguous(conn, owner, &k)? {
+                        return Err(Error::KeyNotFound(format!(
+                            "{key}: several keys had this alias before aliases compared \
+                             case- and confusable-insensitively; name the key by its id"
+                        )));
+                    }
+                    found
+                }
             };
             let stored = found.ok_or_else(|| Error::KeyNotFound(key.to_string()))?;
             check(&stored)?;
@@ -772,6 +1001,7 @@ impl KeyStore for SqliteStore {
 
     fn delete_key(&mut self, owner: &str, id: KeyId, audit: &[AuditRecord]) -> Result<()> {
         self.before_write();
+        let integrity = self.integrity.clone();
         with_transaction(&mut self.conn, |tx| {
             let deleted = tx
                 .prepare_cached(SQL_DELETE_KEY)?
@@ -779,7 +1009,7 @@ impl KeyStore for SqliteStore {
             if deleted == 0 {
                 return Err(Error::KeyNotFound(KeyRef::Id(id).to_string()));
             }
-            append_audit_rows(tx, audit)
+            append_audit_rows(tx, audit, integrity.as_ref())
         })?;
         // The delete is committed: from here on nothing may report failure
         // (the caller's audit chain has advanced). If a reader blocks the
@@ -789,6 +1019,7 @@ impl KeyStore for SqliteStore {
     }
 
     fn list_keys(&mut self, owner: &str) -> Result<Vec<KeyInfo>> {
+        let integrity = self.integrity.clone();
         with_read(&mut self.conn, |conn| {
             let mut rules: HashMap<i64, Vec<CallerRule>> = HashMap::new();
             let mut stmt = conn.prepare_cached(SQL_RULES_OF_OWNER)?;
@@ -819,9 +1050,10 @@ impl KeyStore for SqliteStore {
             while let Some(r) = rows.next()? {
                 let row = KeyRow::read(r).map_err(row_error("key row"))?;
                 let id = row.id;
-                let stored = row.into_stored(
+                let stored = row.into_checked(
                     rules.remove(&id).unwrap_or_default(),
                     prefixes.remove(&id).unwrap_or_default(),
+                    integrity.as_ref(),
                 )?;
                 out.push(stored.info);
             }
@@ -831,8 +1063,9 @@ impl KeyStore for SqliteStore {
 
     fn add_usage(&mut self, id: KeyId, delta: u64, limit: Option<u64>) -> Result<u64> {
         self.before_write();
+        let integrity = self.integrity.clone();
         with_transaction(&mut self.conn, |tx| {
-            bump_usage(tx, id, delta, limit)?
+            bump_usage(tx, id, delta, limit, integrity.as_ref())?
                 .ok_or_else(|| Error::KeyNotFound(KeyRef::Id(id).to_string()))
         })
     }
@@ -842,11 +1075,12 @@ impl KeyStore for SqliteStore {
             return Ok(());
         }
         self.before_write();
+        let integrity = self.integrity.clone();
         with_transaction(&mut self.conn, |tx| {
-            append_audit_rows(tx, records)?;
+            append_audit_rows(tx, records, integrity.as_ref())?;
             for (id, delta) in usage {
                 // A key deleted since its uses were counted is skipped.
-                bump_usage(tx, *id, *delta, None)?;
+                bump_usage(tx, *id, *delta, None, integrity.as_ref())?;
             }
             Ok(())
         })
@@ -857,12 +1091,10 @@ impl KeyStore for SqliteStore {
             check::new_key(key)?;
         }
         self.before_write();
+        let integrity = self.integrity.clone();
         with_transaction(&mut self.conn, |tx| {
             for key in keys {
-                let alias_taken = tx
-                    .prepare_cached(SQL_ALIAS_TAKEN)?
-                    .exists(params![key.owner, key.info.alias])?;
-                if alias_taken {
+                if alias_taken(tx, &key.owner, &key.info.alias)? {
                     return Err(Error::AliasExists(key.info.alias.clone()));
                 }
                 if tx
@@ -874,7 +1106,7 @@ impl KeyStore for SqliteStore {
                         key.info.id
                     )));
                 }
-                insert_key_rows(tx, key)?;
+                insert_key_rows(tx, key, integrity.as_ref())?;
             }
             Ok(())
         })
@@ -885,7 +1117,10 @@ impl KeyStore for SqliteStore {
             return Ok(());
         }
         self.before_write();
-        with_transaction(&mut self.conn, |tx| append_audit_rows(tx, records))
+        let integrity = self.integrity.clone();
+        with_transaction(&mut self.conn, |tx| {
+            append_audit_rows(tx, records, integrity.as_ref())
+        })
     }
 
     fn last_audit(&mut self) -> Result<Option<AuditRecord>> {
@@ -939,6 +1174,72 @@ impl KeyStore for SqliteStore {
                 .next()
                 .transpose()
         })
+    }
+
+    fn attach_integrity(&mut self, keys: Arc<StoreIntegrity>) -> Result<AuditAnchor> {
+        if let Some(anchor) = with_read(&mut self.conn, read_anchor)? {
+            let integrity = Integrity {
+                keys,
+                keyed_from: anchor.keyed_from,
+            };
+            // Checked like every later read: a current store opens with no write.
+            let anchor = with_read(&mut self.conn, |conn| authentic_anchor(conn, &integrity))?;
+            self.integrity = Some(integrity);
+            return Ok(anchor);
+        }
+        // No anchor: a store never opened under integrity (new, or upgraded
+        // from schema 3 or earlier). Any trace of integrity means the anchor
+        // was removed.
+        let traces: bool = with_read(&mut self.conn, |conn| {
+            Ok(conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM key_entry WHERE meta_mac IS NOT NULL \
+                 OR usage_mac IS NOT NULL OR sealed_schema_version >= 4)",
+                [],
+                |r| r.get(0),
+            )?)
+        })?;
+        if traces {
+            return Err(Error::CorruptKeyRecord(
+                "the audit anchor is missing but keys carry integrity MACs or were sealed at \
+                 schema 4: the database was edited outside Keyhold"
+                    .into(),
+            ));
+        }
+        // First attach: the pre-integrity metadata is trusted as found (it
+        // had nothing to check it with) and MAC'd from here on.
+        self.before_write();
+        let anchor = with_transaction(&mut self.conn, |tx| {
+            let ids: Vec<(i64, String)> = tx
+                .prepare("SELECT id, owner FROM key_entry")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, owner) in ids {
+                let stored = read_key(tx, SQL_KEY_BY_ID, &id, &owner, None)?
+                    .ok_or_else(|| Error::Internal("key row vanished during upgrade".into()))?;
+                tx.prepare_cached(SQL_SET_MACS)?.execute(params![
+                    keys.meta_mac(&stored).as_slice(),
+                    keys.usage_mac(stored.info.id, stored.info.usage_count)
+                        .as_slice(),
+                    id
+                ])?;
+            }
+            let (seq, head) = last_link(tx)?.unwrap_or((0, [0u8; 32]));
+            let anchor = keys.anchor(seq, head, seq + 1);
+            put_anchor(tx, &anchor)?;
+            Ok(anchor)
+        })?;
+        self.integrity = Some(Integrity {
+            keys,
+            keyed_from: anchor.keyed_from,
+        });
+        Ok(anchor)
+    }
+
+    fn audit_anchor(&mut self) -> Result<Option<AuditAnchor>> {
+        let Some(integrity) = self.integrity.clone() else {
+            return Ok(None);
+        };
+        with_read(&mut self.conn, |conn| authentic_anchor(conn, &integrity)).map(Some)
     }
 
     fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()> {

@@ -220,11 +220,16 @@ fn owner_namespaces_are_separate(s: &mut dyn KeyStore) {
     }
     let err = load(s, "android:com.a", KeyRef::Id(KeyId::from_u64(1))).unwrap_err();
     assert!(matches!(err, Error::KeyNotFound(_)), "{err}");
-    let err = load(s, "android:com.a", KeyRef::Alias("K".into())).unwrap_err();
-    assert!(
-        matches!(err, Error::KeyNotFound(_)),
-        "aliases are case-sensitive: {err}"
+    // Aliases compare case-insensitively (issue 10 item 6, crate::alias).
+    assert_eq!(
+        load(s, "android:com.a", KeyRef::Alias("K".into())).unwrap(),
+        a
     );
+    let twin = sample_key("android:com.a", "K", Algorithm::P256);
+    assert!(matches!(
+        s.insert_key(&twin, &[]).unwrap_err(),
+        Error::AliasExists(_)
+    ));
     assert!(s.list_keys("android:com.b").unwrap().is_empty());
     assert_eq!(s.list_keys("android:com.a").unwrap(), vec![a.info.clone()]);
 }

@@ -18,6 +18,7 @@ fn loaded(id: u64, alias: &str) -> Arc<LoadedKey> {
             sealer: "test".into(),
         },
         owner: "unix:1000".into(),
+        by_alias: true,
         material: KeyMaterial::from_secret_bytes(Algorithm::Ed25519, None, &[7; 32]).unwrap(),
     })
 }

@@ -939,7 +939,7 @@ fn open_and_key_operations_stay_fast_with_100k_keys() {
                 k.info.id = KeyId::from_u64(u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
                 k.owner = format!("unix:{}", i % 1000);
                 k.info.alias = format!("key-{i}");
-                insert_key_rows(tx, &k)?;
+                insert_key_rows(tx, &k, None)?;
             }
             Ok(())
         })
@@ -975,4 +975,52 @@ fn open_and_key_operations_stay_fast_with_100k_keys() {
         "key operations took {ops_time:?}"
     );
     assert_eq!(s.key_count().unwrap(), u64::from(n) + 1);
+}
+
+const FIXTURE_V3: &[u8] = include_bytes!("../../../tests/fixtures/keyhold-v3.db");
+
+#[test]
+fn v3_database_migrates_to_the_fresh_schema_and_flags_colliding_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v3.db");
+    std::fs::write(&old, FIXTURE_V3).unwrap();
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = open_in(&fresh_dir);
+    let mut migrated = SqliteStore::open(&old).unwrap();
+    assert_eq!(schema_dump(&migrated.conn), schema_dump(&fresh.conn));
+    let keys: Vec<(String, Option<String>)> = migrated
+        .conn
+        .prepare("SELECT alias, alias_key FROM key_entry ORDER BY alias")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        keys,
+        vec![
+            ("Wallet".to_string(), None),
+            (
+                "limited".to_string(),
+                Some(crate::alias::alias_key("limited"))
+            ),
+            ("plain".to_string(), Some(crate::alias::alias_key("plain"))),
+            ("wallet".to_string(), None),
+        ]
+    );
+    // Colliding aliases are reachable by id only, and stay taken.
+    let err = load(&mut migrated, "unix:1000", KeyRef::Alias("WALLET".into())).unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound(_)), "{err}");
+    let twin = sample_key("unix:1000", "wallet", Algorithm::Ed25519);
+    assert!(matches!(
+        migrated.insert_key(&twin, &[]).unwrap_err(),
+        Error::AliasExists(_)
+    ));
+    assert_eq!(
+        load(&mut migrated, "unix:1000", KeyRef::Alias("PLAIN".into()))
+            .unwrap()
+            .info
+            .alias,
+        "plain"
+    );
 }
