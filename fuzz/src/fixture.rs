@@ -337,7 +337,7 @@ impl Fixture {
     /// Brings the engine back to the fixed state after an input.
     pub fn reset(&mut self) {
         self.inputs += 1;
-        if self.inputs % REBUILD_EVERY == 0 || !self.restore() {
+        if self.inputs.is_multiple_of(REBUILD_EVERY) || !self.restore() {
             *self = Self::build();
         }
     }
@@ -372,7 +372,7 @@ pub fn with_fixture_no_reset<R>(f: impl FnOnce(&Fixture) -> R) -> R {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fixture = guard.get_or_insert_with(Fixture::build);
     fixture.inputs += 1;
-    if fixture.inputs % REBUILD_EVERY == 0 {
+    if fixture.inputs.is_multiple_of(REBUILD_EVERY) {
         *fixture = Fixture::build();
     }
     f(fixture)

@@ -187,10 +187,8 @@ impl<'a> Session<'a> {
                 );
             }
         }
-        if success {
-            if let Some(base) = shape.key.as_ref().and_then(|k| self.base(ns, k)) {
-                self.check_use(caller, ns, base, &shape, &context);
-            }
+        if success && let Some(base) = shape.key.as_ref().and_then(|k| self.base(ns, k)) {
+            self.check_use(caller, ns, base, &shape, &context);
         }
         if success && shape.creates {
             self.changed[ns] = true;

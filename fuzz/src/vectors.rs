@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn vector_files_parse() {
         assert_eq!(super::bip32().len(), 4);
-        assert_eq!(super::bip32_invalid().len() >= 8, true);
+        assert!(super::bip32_invalid().len() >= 8);
         assert_eq!(super::slip10().len(), 8);
         assert_eq!(super::bip39().len(), 24);
         assert_eq!(super::bip340().len(), 19);
