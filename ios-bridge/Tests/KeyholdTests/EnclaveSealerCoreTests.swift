@@ -165,6 +165,43 @@ final class EnclaveSealerCoreTests: XCTestCase, @unchecked Sendable {
         assertSealerError(.authenticationFailed, containing: "version", try sealer.unseal(sealed: otherVersion, aad: aad))
     }
 
+    func testABlobOfAnotherStoreCostsNoEnclaveOperation() throws {
+        let phone = FakePhone()
+        let a = phone.sealer(label: "a")
+        let b = phone.sealer(label: "b")
+        _ = try a.openKey(mayCreate: true, expectedLabel: nil)
+        _ = try b.openKey(mayCreate: true, expectedLabel: nil)
+        let blob = try a.seal(secret: secret, aad: aad)
+        b.forgetStoreKey()
+        assertSealerError(.keyInvalidated, try b.unseal(sealed: blob, aad: aad))
+        XCTAssertEqual(phone.enclave.prompts, 0, "the mismatch was found without the enclave")
+    }
+
+    func testInMemoryKeychainHasTheKeychainsSemantics() throws {
+        let keychain = InMemorySealerKeychain()
+        var data = Data([1, 2, 3])
+        XCTAssertEqual(keychain.read(service: "s", account: "a"), .failure(KeychainFailure(.itemNotFound)))
+        XCTAssertEqual(keychain.add(service: "s", account: "a", data: data, accessibility: .afterFirstUnlockThisDeviceOnly), .success)
+        XCTAssertEqual(keychain.add(service: "s", account: "a", data: Data([9]), accessibility: .afterFirstUnlockThisDeviceOnly), .duplicateItem)
+        data[0] = 7  // the keychain kept a copy
+        XCTAssertEqual(try keychain.read(service: "s", account: "a").get(), Data([1, 2, 3]))
+        XCTAssertEqual(keychain.add(service: "t", account: "a", data: data, accessibility: .afterFirstUnlockThisDeviceOnly), .success)
+        XCTAssertEqual(keychain.delete(service: "s", account: "a"), .success)
+        XCTAssertEqual(keychain.delete(service: "s", account: "a"), .itemNotFound)
+        XCTAssertEqual(try keychain.read(service: "t", account: "a").get(), Data([7, 2, 3]))
+
+        // The ephemeral software configuration round-trips on it.
+        let phone = FakePhone()
+        let sealer = EnclaveSealerCore(
+            configuration: .init(label: "sw", accessibility: .afterFirstUnlockThisDeviceOnly, userPresence: false,
+                                 name: "software", level: "software", requiresSecureEnclave: false),
+            keychain: keychain, crypto: phone.enclave, device: phone.device
+        )
+        XCTAssertTrue(try sealer.openKey(mayCreate: true, expectedLabel: nil).created)
+        sealer.forgetStoreKey()
+        XCTAssertEqual(try sealer.unseal(sealed: sealer.seal(secret: secret, aad: aad), aad: aad), secret)
+    }
+
     func testTheHeaderIsAuthenticatedToo() throws {
         // Two sealers sharing one item: flipping a store key ID byte gives
         // "another key" (the ID is checked first); restoring it while

@@ -224,6 +224,15 @@ public final class EnclaveSealerCore: PreflightSealer, @unchecked Sendable {
         guard let blob = EnclaveSealerFormat.splitBlob(sealed) else {
             throw SealerError.AuthenticationFailed(detail: "not an enclave sealer blob of version \(EnclaveSealerFormat.version)")
         }
+        // Checked before the store key is unwrapped, so a blob of another
+        // store never costs an enclave operation or a prompt.
+        let expected = lock.sync { opened?.storeKeyID }
+        if let expected, blob.storeKeyID != expected {
+            throw SealerError.KeyInvalidated(
+                detail: "sealed under store key \(Self.hex(blob.storeKeyID)), but the keychain item "
+                    + "holds store key \(Self.hex(expected)): the key it was sealed under is gone"
+            )
+        }
         let (id, key) = try currentStoreKey()
         guard blob.storeKeyID == id else {
             throw SealerError.KeyInvalidated(
@@ -447,6 +456,14 @@ public final class EnclaveSealerCore: PreflightSealer, @unchecked Sendable {
 
     static func hex(_ data: Data) -> String {
         data.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension NSLock {
+    fileprivate func sync<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
     }
 }
 
