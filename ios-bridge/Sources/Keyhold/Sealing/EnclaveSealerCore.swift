@@ -305,6 +305,8 @@ public final class EnclaveSealerCore: PreflightSealer, @unchecked Sendable {
             )
         } catch let error as SealerCryptoError {
             throw classify(error, doing: "create the wrapping key \(label)")
+        } catch {
+            throw SealerError.Unavailable(detail: "could not create the wrapping key \(label): \(Self.describe(error))")
         }
         let item = EnclaveSealerFormat.Item(
             userPresence: configuration.userPresence,
@@ -383,6 +385,8 @@ public final class EnclaveSealerCore: PreflightSealer, @unchecked Sendable {
             )
         } catch let error as SealerCryptoError {
             throw classify(error, doing: "unwrap the store key of \(opened.label)")
+        } catch {
+            throw SealerError.Unavailable(detail: "could not unwrap the store key of \(opened.label): \(Self.describe(error))")
         }
         let key = StoreKeyBytes(plain)
         guard key.data.count == EnclaveSealerFormat.storeKeyLength else {
