@@ -171,10 +171,18 @@ impl Keyhold {
         self.cache.clear();
     }
 
-    /// Commits buffered audit records and usage counts.
+    /// Commits buffered audit records and usage counts. When the store
+    /// cannot be written the records stay buffered for the next attempt and
+    /// the error says how many wait (`STORAGE_FAILURE`).
     pub fn flush(&self) -> Result<()> {
         let mut journal = lock(&self.journal);
         journal.flush(&mut **lock(&self.store))
+    }
+
+    /// Audit records buffered and not yet committed (more than a batch's
+    /// worth only while the store cannot be written).
+    pub fn pending_audit_records(&self) -> usize {
+        lock(&self.journal).pending_len()
     }
 
     /// Checks the whole audit chain (after committing what is buffered):
@@ -183,7 +191,9 @@ impl Keyhold {
     /// [`AuditVerdict`]). An anchor that fails its MAC is
     /// `CORRUPT_KEY_RECORD`.
     pub fn verify_audit(&self) -> Result<AuditVerdict> {
-        self.flush()?;
+        // Records that cannot be written yet (full disk) are not verified;
+        // what is committed still is.
+        let _ = self.flush();
         let mut store = lock(&self.store);
         let anchor = store
             .audit_anchor()?
@@ -227,9 +237,13 @@ impl Keyhold {
 
 impl Drop for Keyhold {
     fn drop(&mut self) {
-        // Best effort: a failure here has nowhere to go, and the records of
-        // lifecycle operations are already committed.
-        let _ = self.flush();
+        // Records of lifecycle operations are already committed; the rest
+        // are written now. If they cannot be, say so loudly: they are lost
+        // with this process (the error names how many; records hold caller
+        // descriptions and key ids, never secrets).
+        if let Err(e) = self.flush() {
+            eprintln!("keyhold: AUDIT RECORDS LOST AT SHUTDOWN: {e}");
+        }
     }
 }
 
@@ -248,5 +262,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod child_policy_tests;
+#[cfg(test)]
+mod full_store_tests;
 #[cfg(test)]
 mod tests;

@@ -327,7 +327,9 @@ impl Keyhold {
     /// Metadata of every key in the caller's namespace.
     pub fn list_keys(&self, caller: &Caller) -> Result<Vec<KeyInfo>> {
         self.audited(caller, Operation::ListKeys, |_| {
-            self.flush()?;
+            // Best effort: on a full disk the listing still serves what is
+            // committed (buffered use counts show once written).
+            let _ = self.flush();
             lock(&self.store).list_keys(&caller.owner())
         })
     }
@@ -335,7 +337,7 @@ impl Keyhold {
     /// Metadata of one key, with its current usage count.
     pub fn get_key_info(&self, caller: &Caller, key: &KeyRef) -> Result<KeyInfo> {
         self.audited(caller, Operation::GetKeyInfo, |ctx| {
-            self.flush()?;
+            let _ = self.flush();
             self.load_stored(caller, key, Operation::GetKeyInfo, ctx)
                 .map(|s| s.info)
         })
@@ -369,7 +371,12 @@ impl Keyhold {
         op: impl FnOnce(&mut AuditCtx) -> Result<T>,
     ) -> Result<T> {
         let mut ctx = AuditCtx::default();
-        let result = op(&mut ctx);
+        let result = match self.writable_for(operation) {
+            Gate::Open => op(&mut ctx),
+            Gate::Refused(e) => Err(e),
+            // Counted, not recorded: committed as one record later.
+            Gate::Full(e) => return Err(e),
+        };
         if ctx.committed {
             return result;
         }
@@ -377,12 +384,34 @@ impl Keyhold {
         let refused = matches!(outcome, Some(crate::ErrorCode::PermissionDenied));
         let mut journal = lock(&self.journal);
         journal.record(caller, operation, ctx.key_id, outcome);
-        if refused || journal.due(self.config.audit_batch, self.config.audit_max_delay) {
-            // A refusal is committed at once; so is a full batch. If the
-            // audit cannot be written, the operation fails closed.
-            journal.flush(&mut **lock(&self.store))?;
+        let due = journal.due(self.config.audit_batch, self.config.audit_max_delay);
+        if (refused && journal.may_retry()) || due {
+            // A refusal is committed at once; so is a full batch. A record
+            // that cannot be written stays in the journal for a retry (see
+            // journal.rs): this operation's result stands, and later uses
+            // of secrets are refused until the journal is written.
+            let _ = journal.flush(&mut **lock(&self.store));
         }
         result
+    }
+
+    /// Refuses, before it runs, an operation the journal cannot take: any
+    /// use of a secret while audit records cannot be written (after one
+    /// more attempt), and everything once too many records wait.
+    fn writable_for(&self, operation: Operation) -> Gate {
+        let mut journal = lock(&self.journal);
+        if let Err(e) = journal.refuse_if_full(self.config.audit_batch) {
+            return Gate::Full(e);
+        }
+        if operation.uses_secret() && journal.unwritable() {
+            if journal.may_retry() {
+                let _ = journal.flush(&mut **lock(&self.store));
+            }
+            if journal.unwritable() {
+                return Gate::Refused(journal.refusal());
+            }
+        }
+        Gate::Open
     }
 
     /// The stored record, authorised for `operation`, without unsealing.
@@ -590,6 +619,15 @@ impl Keyhold {
 struct Source<'a> {
     policy: &'a KeyPolicy,
     child: ChildOf<'a>,
+}
+
+/// Whether an operation may run, given the journal's state.
+enum Gate {
+    Open,
+    /// Refused before running, and recorded like any refusal.
+    Refused(Error),
+    /// Refused before running and only counted (the buffer is full).
+    Full(Error),
 }
 
 /// Material about to become a key.

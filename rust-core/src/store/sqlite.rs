@@ -14,7 +14,12 @@
 //!   store's lifetime: a second opener, in this process or another, gets
 //!   "store is in use by another process".
 //! - Open runs no query whose cost grows with the number of keys, and
-//!   writes nothing to a current database (so a store opens on a full disk).
+//!   writes nothing to a current database (so a store opens on a full
+//!   disk). For that the `-wal` and `-shm` files are kept across closes
+//!   (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`; the store checkpoints and empties
+//!   the WAL itself when it is dropped): SQLite would otherwise have to
+//!   allocate a new 32 KiB `-shm` at the next open, which fails on a full
+//!   disk with `SQLITE_IOERR_SHMSIZE`.
 //! - Integrity (issue 10): once the engine attaches the store's integrity
 //!   keys ([`KeyStore::attach_integrity`]), every key row read is checked
 //!   against its metadata and usage MACs, every audit append must extend
@@ -129,6 +134,16 @@ impl SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Fold the WAL into the database and truncate it, as closing would
+        // have; the files themselves stay (see `configure`). On a full disk
+        // this may fail: the WAL then keeps the commits and the next open
+        // reads them.
+        let _ = wal_checkpoint_truncate(&self.conn);
+    }
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
@@ -192,6 +207,14 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     expect_int(conn, "secure_delete", 1)?;
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
     expect_int(conn, "foreign_keys", 1)?;
+    // Keep -wal and -shm on close, so reopening allocates nothing.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    if !conn.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE)? {
+        return Err(pragma_error("NO_CKPT_ON_CLOSE", "1", "0"));
+    }
     Ok(())
 }
 
