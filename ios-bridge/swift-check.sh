@@ -100,6 +100,7 @@ fi
 # Idempotent top-up: a root made by an older version of this script.
 missing=()
 for pkg in "${root_packages[@]}"; do
+    # shellcheck disable=SC2016 # ${Status} is dpkg-query's field, not a shell variable
     chroot "$swift_root" dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
         missing+=("$pkg")
 done
