@@ -198,7 +198,10 @@ struct AppleEnclaveCrypto: SealerCrypto {
                 guard let control = SecAccessControlCreateWithFlags(
                     kCFAllocatorDefault, access.accessibility.secAttrAccessible, flags, &error
                 ) else {
-                    throw error.map { $0.takeRetainedValue() as Error } ?? SealerCryptoError.failure("SecAccessControlCreateWithFlags failed")
+                    if let error {
+                        throw error.takeRetainedValue() as Error
+                    }
+                    throw SealerCryptoError.failure("SecAccessControlCreateWithFlags failed")
                 }
                 let key = try SecureEnclave.P256.KeyAgreement.PrivateKey(compactRepresentable: false, accessControl: control)
                 return WrappingKeyMaterial(keyData: key.dataRepresentation, publicKey: key.publicKey.x963Representation)
