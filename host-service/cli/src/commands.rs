@@ -221,12 +221,18 @@ fn execute(client: &mut Client, command: Command) -> Result<Outcome, ClientError
         Command::Audit(AuditCommand::Verify) => {
             let verdict = client.audit_verify()?;
             let intact = verdict.first_broken_seq.is_none();
+            let truncated = verdict.is_truncated();
             let text = match verdict.first_broken_seq {
                 None => format!("audit log intact: {} entries", verdict.entries),
+                Some(seq) if truncated => format!(
+                    "audit log TRUNCATED: its {} entries verify, but entries from {seq} on, \
+                     which its anchor vouches for, are missing",
+                    verdict.entries
+                ),
                 Some(seq) => format!("audit log BROKEN at entry {seq} of {}", verdict.entries),
             };
             Outcome {
-                json: json!({"entries": verdict.entries, "intact": intact, "first_broken_seq": verdict.first_broken_seq}),
+                json: json!({"entries": verdict.entries, "intact": intact, "truncated": truncated, "first_broken_seq": verdict.first_broken_seq}),
                 text,
                 status: if intact { 0 } else { EXIT_CHECK_FAILED },
             }
