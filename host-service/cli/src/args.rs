@@ -23,9 +23,10 @@ pub fn exit_status_help() -> String {
         ));
     }
     text.push_str(
-        "\nSecrets (--mnemonic, --passphrase, --seed-hex, --private-key-hex, --xprv) accept `-` to read \
-         the value from standard input instead of the command line, where other processes can see it \
-         (/proc/<pid>/cmdline). Values are zeroized after they are sent.",
+        "\nSecrets (--mnemonic, --passphrase, --seed-hex, --private-key-hex, --xprv) are given as `-` \
+         and read from standard input (a terminal prompts without echo). A value on the command line, \
+         where other processes can see it (/proc/<pid>/cmdline), is refused unless \
+         --insecure-secret-in-argv is given. Values are zeroized after they are sent.",
     );
     text
 }
@@ -138,24 +139,28 @@ pub struct ImportArgs {
     /// Alias of the imported key.
     #[arg(long, value_name = "NAME")]
     pub alias: String,
-    /// BIP39 mnemonic (English), or `-` to read it from standard input.
-    #[arg(long, value_name = "WORDS", group = "material")]
+    /// BIP39 mnemonic (English): `-` reads it from standard input.
+    #[arg(long, value_name = "-", group = "material")]
     pub mnemonic: Option<String>,
-    /// BIP39 passphrase for --mnemonic, or `-` to read it from standard input.
-    #[arg(long, value_name = "P")]
+    /// BIP39 passphrase for --mnemonic: `-` reads it from standard input.
+    #[arg(long, value_name = "-")]
     pub passphrase: Option<String>,
-    /// BIP32/SLIP-10 seed (16..64 bytes) in hex, or `-` for standard input.
-    #[arg(long, value_name = "HEX", group = "material")]
+    /// BIP32/SLIP-10 seed (16..64 bytes) in hex: `-` reads it from standard input.
+    #[arg(long, value_name = "-", group = "material")]
     pub seed_hex: Option<String>,
-    /// Raw private key in hex (32 bytes for EC/Ed25519), or `-` for standard input.
-    #[arg(long, value_name = "HEX", group = "material")]
+    /// Raw private key in hex (32 bytes for EC/Ed25519): `-` reads it from standard input.
+    #[arg(long, value_name = "-", group = "material")]
     pub private_key_hex: Option<String>,
     /// PKCS#8 private key file (DER or PEM), or `-` for standard input.
     #[arg(long, value_name = "FILE", group = "material")]
     pub pkcs8: Option<PathBuf>,
-    /// BIP32 extended private key (xprv...), or `-` for standard input.
-    #[arg(long, value_name = "XPRV", group = "material")]
+    /// BIP32 extended private key (xprv...): `-` reads it from standard input.
+    #[arg(long, value_name = "-", group = "material")]
     pub xprv: Option<String>,
+    /// Accept secret values written on the command line (visible to other
+    /// local processes in /proc/<pid>/cmdline and kept in shell history).
+    #[arg(long)]
+    pub insecure_secret_in_argv: bool,
     /// Algorithm. For --mnemonic and --seed-hex it picks the HD scheme:
     /// secp256k1 (BIP32, the default), ed25519 or p256 (SLIP-10). For
     /// --private-key-hex it defaults to secp256k1.

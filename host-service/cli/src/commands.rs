@@ -5,7 +5,8 @@ use crate::args::{AuditCommand, Cli, Command, ImportArgs, PayloadArgs, PolicyArg
 use crate::output;
 use crate::spawn;
 use keyhold_client::{
-    Client, ClientError, EXIT_FAILURE, Endpoint, parse_key_ref, read_secret_from_stdin,
+    Client, ClientError, EXIT_FAILURE, Endpoint, argv_secret_refused, parse_key_ref,
+    read_secret_from_stdin, secret_from_arg,
 };
 use keyhold_core::{
     Algorithm, CallerRule, HdScheme, ImportMaterial, KeyOptions, KeyPolicy, KeySpec, OperationSet,
@@ -247,18 +248,19 @@ impl ImportArgs {
     }
 }
 
-/// A secret argument: `-` reads standard input; otherwise the argument's
-/// own buffer is moved (not copied) into zeroizing memory.
-fn secret_arg(value: String) -> Result<Zeroizing<Vec<u8>>, ClientError> {
-    if value == "-" {
-        read_secret_from_stdin().map_err(|e| arg_error(format!("cannot read standard input: {e}")))
-    } else {
-        Ok(Zeroizing::new(value.into_bytes()))
-    }
+/// A secret argument: `-` reads standard input (no-echo prompt on a
+/// terminal); a value on the command line needs --insecure-secret-in-argv
+/// (see `keyhold_client::secret_from_arg`, the one rule for every tool).
+fn secret_arg(
+    value: String,
+    allow_argv: bool,
+    what: &str,
+) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+    secret_from_arg(value, allow_argv, what).map_err(|e| arg_error(e.to_string()))
 }
 
-fn secret_hex(value: String, what: &str) -> Result<SecretBytes, ClientError> {
-    let text = secret_arg(value)?;
+fn secret_hex(value: String, allow_argv: bool, what: &str) -> Result<SecretBytes, ClientError> {
+    let text = secret_arg(value, allow_argv, what)?;
     let trimmed = text.trim_ascii();
     let digits = trimmed.strip_prefix(b"0x").unwrap_or(trimmed);
     let mut bytes = Zeroizing::new(vec![0u8; digits.len() / 2]);
@@ -297,10 +299,23 @@ fn import_material(mut i: ImportArgs) -> Result<ImportMaterial, ClientError> {
     }
     let scheme =
         || HdScheme::for_algorithm(i.alg.unwrap_or(Algorithm::Secp256k1)).map_err(arg_error);
+    let argv = i.insecure_secret_in_argv;
+    // Refuse a secret on the command line before reading any from stdin.
+    for (value, what) in [
+        (&i.mnemonic, "the mnemonic"),
+        (&i.passphrase, "the BIP39 passphrase"),
+        (&i.seed_hex, "the seed"),
+        (&i.private_key_hex, "the private key"),
+        (&i.xprv, "the xprv"),
+    ] {
+        if !argv && value.as_deref().is_some_and(|v| v != "-" && !v.is_empty()) {
+            return Err(arg_error(argv_secret_refused(what).to_string()));
+        }
+    }
     if let Some(m) = i.mnemonic.take() {
-        let phrase = SecretBytes::from(secret_arg(m)?);
+        let phrase = SecretBytes::from(secret_arg(m, argv, "the mnemonic")?);
         let passphrase = match i.passphrase.take() {
-            Some(p) => SecretBytes::from(secret_arg(p)?),
+            Some(p) => SecretBytes::from(secret_arg(p, argv, "the BIP39 passphrase")?),
             None => SecretBytes::default(),
         };
         return Ok(ImportMaterial::Mnemonic {
@@ -311,14 +326,14 @@ fn import_material(mut i: ImportArgs) -> Result<ImportMaterial, ClientError> {
     }
     if let Some(s) = i.seed_hex.take() {
         return Ok(ImportMaterial::Seed {
-            seed: secret_hex(s, "the seed")?,
+            seed: secret_hex(s, argv, "the seed")?,
             scheme: scheme()?,
         });
     }
     if let Some(k) = i.private_key_hex.take() {
         return Ok(ImportMaterial::RawPrivateKey {
             algorithm: i.alg.unwrap_or(Algorithm::Secp256k1),
-            secret: secret_hex(k, "the private key")?,
+            secret: secret_hex(k, argv, "the private key")?,
         });
     }
     if let Some(path) = i.pkcs8.take() {
@@ -328,7 +343,9 @@ fn import_material(mut i: ImportArgs) -> Result<ImportMaterial, ClientError> {
         });
     }
     if let Some(x) = i.xprv.take() {
-        return Ok(ImportMaterial::Xprv(SecretBytes::from(secret_arg(x)?)));
+        return Ok(ImportMaterial::Xprv(SecretBytes::from(secret_arg(
+            x, argv, "the xprv",
+        )?)));
     }
     Err(arg_error("no key material given"))
 }
@@ -350,6 +367,7 @@ mod tests {
     #[test]
     fn mnemonics_pick_the_hd_scheme_from_the_algorithm() {
         let m = import_material(import_args(&[
+            "--insecure-secret-in-argv",
             "--mnemonic",
             "w1 w2",
             "--alg",
@@ -371,6 +389,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match import_material(import_args(&[
+            "--insecure-secret-in-argv",
             "--seed-hex",
             "000102030405060708090a0b0c0d0e0f",
         ]))
@@ -390,14 +409,42 @@ mod tests {
 
     #[test]
     fn raw_keys_default_to_secp256k1_and_must_be_hex() {
-        match import_material(import_args(&["--private-key-hex", &"11".repeat(32)])).unwrap() {
+        match import_material(import_args(&[
+            "--insecure-secret-in-argv",
+            "--private-key-hex",
+            &"11".repeat(32),
+        ]))
+        .unwrap()
+        {
             ImportMaterial::RawPrivateKey { algorithm, secret } => {
                 assert_eq!(algorithm, Algorithm::Secp256k1);
                 assert_eq!(secret.expose(), &[0x11; 32]);
             }
             other => panic!("{other:?}"),
         }
-        assert!(import_material(import_args(&["--private-key-hex", "zz"])).is_err());
+        assert!(
+            import_material(import_args(&[
+                "--insecure-secret-in-argv",
+                "--private-key-hex",
+                "zz"
+            ]))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn secret_values_on_the_command_line_need_the_insecure_flag() {
+        for flag in ["--mnemonic", "--seed-hex", "--private-key-hex", "--xprv"] {
+            let err = import_material(import_args(&[flag, "00112233"])).unwrap_err();
+            assert!(
+                err.to_string().contains("--insecure-secret-in-argv"),
+                "{flag}: {err}"
+            );
+            assert!(!err.to_string().contains("00112233"), "{flag}: {err}");
+        }
+        let err = import_material(import_args(&["--mnemonic", "-", "--passphrase", "visible"]))
+            .unwrap_err();
+        assert!(err.to_string().contains("passphrase"), "{err}");
     }
 
     #[test]

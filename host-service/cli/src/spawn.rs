@@ -1,9 +1,8 @@
 //! Reaching the daemon, and starting it in the background when none runs.
 
 use keyhold_client::{Client, ClientError, Endpoint};
-use std::fs::OpenOptions;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -59,11 +58,8 @@ fn start_daemon(endpoint: &Endpoint) -> io::Result<std::process::Child> {
         .recursive(true)
         .mode(0o700)
         .create(&endpoint.data_dir)?;
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(endpoint.data_dir.join("keyholdd.log"))?;
+    let log =
+        keyhold_client::paths::open_private_file(&endpoint.data_dir.join("keyholdd.log"), true)?;
     Command::new(std::env::current_exe()?)
         .arg("--socket")
         .arg(&endpoint.socket)

@@ -334,8 +334,29 @@ fn every_command_end_to_end() {
         env.ok(&["pubkey", "raw", "--format", "eth-address"]),
         "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F"
     );
+    // Secrets on the command line are refused unless explicitly allowed.
+    for flag in ["--seed-hex", "--private-key-hex", "--mnemonic", "--xprv"] {
+        let out = env.run(&[
+            "import",
+            "--alias",
+            "argv",
+            flag,
+            "000102030405060708090a0b0c0d0e0f",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--insecure-secret-in-argv"),
+            "{flag}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("000102030405"),
+            "{flag}: the refusal echoes no secret"
+        );
+    }
     let seeded = env.json(&[
         "import",
+        "--insecure-secret-in-argv",
         "--alias",
         "seed",
         "--seed-hex",
@@ -600,4 +621,30 @@ fn rustix_is_root() -> bool {
         .lines()
         .find(|l| l.starts_with("Uid:"))
         .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"))
+}
+
+#[test]
+fn the_auto_spawn_log_never_follows_a_link() {
+    // Issue 10.7: a `keyholdd.log` planted as a symbolic link is refused,
+    // its target left untouched, and no daemon is started.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let victim = dir.path().join("victim");
+    fs::write(&victim, b"untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("keyholdd.log")).unwrap();
+    let out = Command::new(KEYHOLD)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["list"])
+        .env_remove("KEYHOLD_SOCKET")
+        .env_remove("KEYHOLD_DATA_DIR")
+        .env_remove("XDG_RUNTIME_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", describe(&out));
+    assert_eq!(fs::read(&victim).unwrap(), b"untouched");
+    assert!(!data.join("keyhold.sock").exists(), "no daemon was started");
 }

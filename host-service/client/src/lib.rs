@@ -32,7 +32,10 @@ pub use client::{Client, DEFAULT_IO_TIMEOUT};
 pub use error::{ClientError, EXIT_FAILURE, exit_status};
 pub use names::parse_key_ref;
 pub use paths::Endpoint;
-pub use secret_input::{MAX_STDIN_SECRET, read_secret_from_stdin};
+pub use secret_input::{
+    INSECURE_ARGV_FLAG, MAX_STDIN_SECRET, argv_secret_refused, read_secret_from_stdin,
+    read_secret_no_echo, secret_from_arg,
+};
 
 /// Re-exported so users of the client need no direct dependency on the core
 /// for the domain types that cross the API.

@@ -78,6 +78,47 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(|e| ClientError::Argument(format!("{}: {e}", path.display())))
 }
 
+/// Opens (creating it 0600 when missing) a file the daemon or a tool writes
+/// next to its data: a log, a pid file. The final component must not be a
+/// symbolic link (`O_NOFOLLOW`: the open fails with `ELOOP`), and the file
+/// opened must be a regular file owned by this user with a single link, so
+/// a name planted in a shared (sticky, world-writable) directory can neither
+/// redirect the write elsewhere nor hand over another user's file.
+pub fn open_private_file(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
+    let file = std::fs::OpenOptions::new()
+        .read(!append)
+        .write(true)
+        .append(append)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)?;
+    let meta = file.metadata()?;
+    let me = rustix::process::geteuid().as_raw();
+    let why = if !meta.file_type().is_file() {
+        Some("not a regular file".to_owned())
+    } else if meta.uid() != me {
+        Some(format!(
+            "owned by uid {}, not by this user ({me})",
+            meta.uid()
+        ))
+    } else if meta.nlink() != 1 {
+        Some(format!("has {} hard links", meta.nlink()))
+    } else {
+        None
+    };
+    match why {
+        None => Ok(file),
+        Some(why) => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("refusing {}: {why}", path.display()),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

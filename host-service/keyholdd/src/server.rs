@@ -198,6 +198,7 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
 
     let data_dir = &options.endpoint.data_dir;
     socket::ensure_private_dir(data_dir, 0o700)?;
+    socket::refuse_symlinks_in(data_dir)?;
     let config = Config {
         cache_capacity: usize::try_from(options.args.cache_capacity).unwrap_or(usize::MAX),
         max_request_bytes: options.max_frame(),

@@ -1,9 +1,9 @@
 //! Creating the listening socket safely, and removing it on the way out.
 
 use crate::DaemonError;
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
@@ -50,44 +50,103 @@ pub fn pid_file_path(socket: &Path) -> PathBuf {
 }
 
 /// Ensures `dir` exists with `mode`, or, if it exists, that no one else
-/// can write into it (which would let them replace the socket).
+/// can write into it (which would let them replace the socket). A symbolic
+/// link is refused, never followed: the checks and the `chmod` of a new
+/// directory run on a descriptor opened with `O_NOFOLLOW | O_DIRECTORY`.
 pub(crate) fn ensure_private_dir(dir: &Path, mode: u32) -> Result<(), DaemonError> {
-    match fs::symlink_metadata(dir) {
+    let created = match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             DirBuilder::new()
                 .recursive(true)
                 .mode(mode)
                 .create(dir)
                 .map_err(|e| DaemonError::io(format!("cannot create {}", dir.display()), e))?;
-            // The umask may have removed bits we asked for.
-            fs::set_permissions(dir, Permissions::from_mode(mode))
-                .map_err(|e| DaemonError::io(format!("cannot chmod {}", dir.display()), e))
+            true
         }
-        Err(e) => Err(DaemonError::io(format!("cannot stat {}", dir.display()), e)),
-        Ok(m) if !m.is_dir() => Err(DaemonError::Insecure {
+        Err(e) => return Err(DaemonError::io(format!("cannot stat {}", dir.display()), e)),
+        Ok(_) => false,
+    };
+    let fd = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::DIRECTORY
+            | rustix::fs::OFlags::NOFOLLOW
+            | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => DaemonError::Insecure {
             path: dir.to_owned(),
-            why: "not a directory".into(),
-        }),
-        Ok(m) => {
-            let me = rustix::process::geteuid().as_raw();
-            if m.uid() != me && m.uid() != 0 {
-                return Err(DaemonError::Insecure {
-                    path: dir.to_owned(),
-                    why: format!("owned by uid {}, not by this user ({me}) or root", m.uid()),
-                });
-            }
-            if m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0 {
-                return Err(DaemonError::Insecure {
-                    path: dir.to_owned(),
-                    why: format!(
-                        "mode {:04o} lets other users replace files in it",
-                        m.mode() & 0o7777
-                    ),
-                });
-            }
-            Ok(())
+            why: "not a directory (a symbolic link is never followed)".into(),
+        },
+        e => DaemonError::io(
+            format!("cannot open {}", dir.display()),
+            std::io::Error::from(e),
+        ),
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| {
+        DaemonError::io(
+            format!("cannot stat {}", dir.display()),
+            std::io::Error::from(e),
+        )
+    })?;
+    let me = rustix::process::geteuid().as_raw();
+    if created {
+        if st.st_uid != me {
+            return Err(DaemonError::Insecure {
+                path: dir.to_owned(),
+                why: format!("created, but owned by uid {}", st.st_uid),
+            });
+        }
+        // The umask may have removed bits we asked for.
+        return rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode)).map_err(|e| {
+            DaemonError::io(
+                format!("cannot chmod {}", dir.display()),
+                std::io::Error::from(e),
+            )
+        });
+    }
+    if st.st_uid != me && st.st_uid != 0 {
+        return Err(DaemonError::Insecure {
+            path: dir.to_owned(),
+            why: format!(
+                "owned by uid {}, not by this user ({me}) or root",
+                st.st_uid
+            ),
+        });
+    }
+    if st.st_mode & 0o022 != 0 && st.st_mode & 0o1000 == 0 {
+        return Err(DaemonError::Insecure {
+            path: dir.to_owned(),
+            why: format!(
+                "mode {:04o} lets other users replace files in it",
+                st.st_mode & 0o7777
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a data directory that holds a symbolic link: the store's files
+/// (database, its `-wal`/`-shm`/`.lock`, the sealer key) are opened by the
+/// core by name, so none of them may be a link planted to redirect a write.
+pub(crate) fn refuse_symlinks_in(dir: &Path) -> Result<(), DaemonError> {
+    let entries = fs::read_dir(dir)
+        .map_err(|e| DaemonError::io(format!("cannot list {}", dir.display()), e))?;
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| DaemonError::io(format!("cannot list {}", dir.display()), e))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| DaemonError::io(format!("cannot stat {}", entry.path().display()), e))?;
+        if kind.is_symlink() {
+            return Err(DaemonError::Insecure {
+                path: entry.path(),
+                why: "a symbolic link in the data directory (never followed)".into(),
+            });
         }
     }
+    Ok(())
 }
 
 /// Binds the socket at `path` with permission bits `mode`.
@@ -110,13 +169,8 @@ pub(crate) fn bind(path: &Path, mode: u32) -> Result<BoundSocket, DaemonError> {
     ensure_private_dir(parent, dir_mode)?;
 
     let pid_path = pid_file_path(path);
-    let mut pid_file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&pid_path)
+    // O_NOFOLLOW, and our own regular file: the directory may be shared.
+    let mut pid_file = keyhold_client::paths::open_private_file(&pid_path, false)
         .map_err(|e| DaemonError::io(format!("cannot open {}", pid_path.display()), e))?;
     match pid_file.try_lock() {
         Ok(()) => {}
@@ -161,6 +215,16 @@ pub(crate) fn bind(path: &Path, mode: u32) -> Result<BoundSocket, DaemonError> {
     let _ = fs::remove_file(&tmp);
     let listener = UnixListener::bind(&tmp)
         .map_err(|e| DaemonError::io(format!("cannot bind {}", tmp.display()), e))?;
+    // bind(2) never follows a link (a planted one makes it fail with
+    // EADDRINUSE); check it is our socket before the chmod by name.
+    let ours = fs::symlink_metadata(&tmp)
+        .is_ok_and(|m| m.file_type().is_socket() && m.uid() == rustix::process::geteuid().as_raw());
+    if !ours {
+        return Err(DaemonError::Insecure {
+            path: tmp,
+            why: "the bound socket was replaced".into(),
+        });
+    }
     let placed = fs::set_permissions(&tmp, Permissions::from_mode(mode))
         .and_then(|()| fs::rename(&tmp, path));
     if let Err(e) = placed {

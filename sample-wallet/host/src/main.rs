@@ -14,7 +14,7 @@ mod eth;
 mod proof;
 
 use clap::Parser;
-use keyhold_client::{Client, ClientError, Endpoint, read_secret_from_stdin};
+use keyhold_client::{Client, ClientError, Endpoint, secret_from_arg};
 use keyhold_core::{
     DerivationPath, ErrorCode, HdScheme, ImportMaterial, KeyOptions, KeyRef, KeySpec, Payload,
     PublicKeyFormat, SecretBytes, SignatureScheme,
@@ -47,9 +47,14 @@ struct Args {
     /// Use the XDG default data directory and socket (reusing a running daemon).
     #[arg(long)]
     xdg: bool,
-    /// Import this BIP39 mnemonic instead of the test one; `-` reads it from standard input.
-    #[arg(long, value_name = "WORDS|-", conflicts_with = "generate")]
+    /// Import a BIP39 mnemonic instead of the test one: `-` reads it from
+    /// standard input (a terminal prompts without echo).
+    #[arg(long, value_name = "-", conflicts_with = "generate")]
     mnemonic: Option<String>,
+    /// Accept --mnemonic WORDS on the command line (visible to other local
+    /// processes in /proc/<pid>/cmdline).
+    #[arg(long)]
+    insecure_secret_in_argv: bool,
     /// Generate a fresh HD root inside keyhold instead of importing a mnemonic.
     #[arg(long)]
     generate: bool,
@@ -198,9 +203,11 @@ fn wallet_session(
     let created = if args.generate {
         client.generate_key(KeySpec::Hd(HdScheme::Bip32Secp256k1), &options)
     } else {
-        let phrase = match args.mnemonic.as_deref() {
-            Some("-") => SecretBytes::from(read_secret_from_stdin().map_err(|e| e.to_string())?),
-            Some(words) => SecretBytes::copy_from(words.as_bytes()),
+        let phrase = match args.mnemonic.clone() {
+            Some(given) => SecretBytes::from(
+                secret_from_arg(given, args.insecure_secret_in_argv, "the mnemonic")
+                    .map_err(|e| e.to_string())?,
+            ),
             None => SecretBytes::copy_from(TEST_MNEMONIC.as_bytes()),
         };
         let material = ImportMaterial::Mnemonic {
@@ -435,7 +442,9 @@ fn start_daemon(args: &Args, endpoint: &Endpoint) -> Result<Daemon, String> {
         .mode(0o700)
         .create(&endpoint.data_dir)
         .map_err(|e| e.to_string())?;
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let log_file = keyhold_client::paths::open_private_file(&log, false)
+        .and_then(|f| f.set_len(0).map(|()| f))
+        .map_err(|e| format!("{}: {e}", log.display()))?;
     let child = Command::new(&program)
         .args(prefix)
         .arg("--socket")
