@@ -2,7 +2,13 @@ package dev.keyhold.sample
 
 import android.app.Activity
 import android.os.Bundle
+import android.text.InputType
+import android.view.ActionMode
+import android.view.Menu
+import android.view.MenuItem
 import android.view.View
+import android.view.WindowManager
+import android.view.inputmethod.EditorInfo
 import android.widget.Button
 import android.widget.EditText
 import android.widget.LinearLayout
@@ -27,7 +33,8 @@ import kotlinx.coroutines.launch
  * resources) so the JVM check compiles and runs it under Robolectric.
  *
  * It binds the service embedded in this APK (`:keyhold` process, see
- * AndroidManifest.xml); `KeyholdClient.companion(this)` would use the KMS app.
+ * AndroidManifest.xml); `KeyholdClient.companion(this, kmsCertificateSha256)` would use
+ * the KMS app, after checking its signing certificate.
  */
 class MainActivity : Activity() {
     private val scope: CoroutineScope = MainScope()
@@ -39,11 +46,14 @@ class MainActivity : Activity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        // A mnemonic is typed and shown here: no screenshots, screen recording,
+        // casting or thumbnail in Recents (FLAG_SECURE, before any content).
+        window.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
         keyhold = KeyholdClient.embedded(this)
         status = text("status", "Connecting to Keyhold...")
         address = text("address", "No wallet yet")
         signature = text("signature", "")
-        mnemonic = EditText(this).apply { tag = "mnemonic"; hint = "BIP39 mnemonic to import" }
+        mnemonic = mnemonicField()
         val column = LinearLayout(this).apply {
             orientation = LinearLayout.VERTICAL
             setPadding(32, 32, 32, 32)
@@ -113,6 +123,39 @@ class MainActivity : Activity() {
                 status.text = "$what failed: ${e.javaClass.simpleName} (${e.code}) ${e.message.orEmpty()}"
             }
         }
+    }
+
+    /**
+     * The mnemonic field keeps the phrase away from everything but the
+     * service: the keyboard is asked not to suggest, learn or store it
+     * (visible-password variation + NO_SUGGESTIONS, which keyboards treat as
+     * "do not learn"; IME_FLAG_NO_PERSONALIZED_LEARNING, API 26), autofill
+     * and the saved instance state never see it, and it cannot be copied to
+     * the clipboard (which other apps and the keyboard can read).
+     */
+    private fun mnemonicField() = EditText(this).apply {
+        tag = "mnemonic"
+        hint = "BIP39 mnemonic to import"
+        inputType = InputType.TYPE_CLASS_TEXT or
+            InputType.TYPE_TEXT_VARIATION_VISIBLE_PASSWORD or
+            InputType.TYPE_TEXT_FLAG_NO_SUGGESTIONS
+        imeOptions = EditorInfo.IME_FLAG_NO_PERSONALIZED_LEARNING or EditorInfo.IME_FLAG_NO_EXTRACT_UI
+        importantForAutofill = View.IMPORTANT_FOR_AUTOFILL_NO_EXCLUDE_DESCENDANTS
+        isSaveEnabled = false
+        isLongClickable = false
+        customSelectionActionModeCallback = NoCopy
+        customInsertionActionModeCallback = NoCopy
+    }
+
+    /** Refuses the text selection / insertion menus (copy, share, paste). */
+    private object NoCopy : ActionMode.Callback {
+        override fun onCreateActionMode(mode: ActionMode, menu: Menu): Boolean = false
+
+        override fun onPrepareActionMode(mode: ActionMode, menu: Menu): Boolean = false
+
+        override fun onActionItemClicked(mode: ActionMode, item: MenuItem): Boolean = false
+
+        override fun onDestroyActionMode(mode: ActionMode) = Unit
     }
 
     private fun text(tag: String, initial: String) = TextView(this).apply {

@@ -3,13 +3,18 @@ package dev.keyhold.sample
 import android.content.ComponentName
 import android.os.Looper
 import android.os.Process
+import android.text.InputType
 import android.view.View
+import android.view.WindowManager
+import android.view.inputmethod.EditorInfo
 import android.widget.EditText
 import android.widget.TextView
 import dev.keyhold.android.testing.KeyholdHarness
 import dev.keyhold.sdk.KeyholdClient
 import org.junit.After
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Before
 import org.junit.Test
@@ -67,7 +72,8 @@ class MainActivityTest {
         view<View>("create").performClick()
         val address = awaitText("address") { it.startsWith("0x") }
         assertEquals(42, address.length)
-        awaitText("status") { it == "Wallet protected by android-strongbox" }
+        // Hardware-backed (which of StrongBox and TEE depends on the level's Keystore double), never software.
+        awaitText("status") { it == "Wallet protected by android-strongbox" || it == "Wallet protected by android-tee" }
 
         view<View>("sign").performClick()
         val signed = awaitText("signature") { it.contains("verifies") }
@@ -83,6 +89,27 @@ class MainActivityTest {
         view<View>("import").performClick()
         assertEquals("0x9858EfFD232B4033E47d90003D41EC34EcaEda94", awaitText("address") { it.startsWith("0x") })
         assertEquals("", view<EditText>("mnemonic").text.toString())
+    }
+
+    @Test
+    fun theMnemonicScreenIsSecureAndTheKeyboardMayNotLearnIt() {
+        val flags = controller.get().window.attributes.flags
+        assertTrue("FLAG_SECURE", flags and WindowManager.LayoutParams.FLAG_SECURE != 0)
+        val field = view<EditText>("mnemonic")
+        val type = field.inputType
+        assertEquals(InputType.TYPE_CLASS_TEXT, type and InputType.TYPE_MASK_CLASS)
+        assertEquals(InputType.TYPE_TEXT_VARIATION_VISIBLE_PASSWORD, type and InputType.TYPE_MASK_VARIATION)
+        assertTrue("no suggestions", type and InputType.TYPE_TEXT_FLAG_NO_SUGGESTIONS != 0)
+        assertFalse("no auto-correct", type and InputType.TYPE_TEXT_FLAG_AUTO_CORRECT != 0)
+        assertTrue("no personalised learning", field.imeOptions and EditorInfo.IME_FLAG_NO_PERSONALIZED_LEARNING != 0)
+        // What the keyboard is actually told when it connects.
+        val info = EditorInfo()
+        field.onCreateInputConnection(info)
+        assertTrue(info.imeOptions and EditorInfo.IME_FLAG_NO_PERSONALIZED_LEARNING != 0)
+        assertTrue(info.inputType and InputType.TYPE_TEXT_FLAG_NO_SUGGESTIONS != 0)
+        assertEquals(View.IMPORTANT_FOR_AUTOFILL_NO_EXCLUDE_DESCENDANTS, field.importantForAutofill)
+        assertFalse("not kept in the saved instance state", field.isSaveEnabled)
+        assertFalse("no copy menu", field.isLongClickable)
     }
 
     @Test
