@@ -162,9 +162,11 @@ dependencies {
     testImplementation(testFixtures(project(":android-service:sdk")))
     testImplementation(libs.junit)
     testImplementation(libs.robolectric)
+    testImplementation(libs.mockito.core)
 
     testFixturesImplementation(libs.junit)
     testFixturesImplementation(libs.robolectric)
+    testFixturesImplementation(libs.mockito.core)
     testFixturesImplementation(testFixtures(project(":android-service:sdk")))
 
     androidTestImplementation(project(":android-service:sdk"))
