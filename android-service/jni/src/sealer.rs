@@ -4,7 +4,7 @@
 //! ```kotlin
 //! interface Sealer {
 //!     fun name(): String
-//!     fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo
+//!     fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?): WrappingKeyInfo
 //!     fun seal(plain: ByteArray, aad: ByteArray): ByteArray
 //!     fun unseal(sealed: ByteArray, aad: ByteArray): ByteArray
 //! }
@@ -112,8 +112,11 @@ impl JniSealer {
         finish(outcome)
     }
 
-    /// Calls `openKey(mayCreate, expectedLabel)` and reads the
-    /// `WrappingKeyInfo` it returns.
+    /// Calls `openKey(mayCreate, expectedLabel, recordedLevel)` and reads the
+    /// `WrappingKeyInfo` it returns. `recordedLevel` is the level the store
+    /// recorded as obtained: on API 28-30 the platform cannot tell StrongBox
+    /// from the TEE for a key it finds, so the sealer reports the recorded
+    /// one.
     fn call_open_key(&self, request: &KeyRequest<'_>) -> Result<WrappingKeyInfo> {
         let vm = JavaVM::singleton().map_err(|e| unavailable(format!("no Java VM: {e}")))?;
         let outcome =
@@ -122,11 +125,23 @@ impl JniSealer {
                     Some(label) => JObject::from(env.new_string(label)?),
                     None => JObject::null(),
                 };
+                let recorded_level = match request {
+                    KeyRequest::FindExisting(Some(binding)) => {
+                        JObject::from(env.new_string(&binding.level_obtained)?)
+                    }
+                    KeyRequest::FindExisting(None) | KeyRequest::FindOrCreate => JObject::null(),
+                };
                 let result = env.call_method(
                     &self.sealer,
                     jni_str!("openKey"),
-                    jni_sig!("(ZLjava/lang/String;)Ldev/keyhold/android/WrappingKeyInfo;"),
-                    &[JValue::Bool(request.may_create()), JValue::Object(&label)],
+                    jni_sig!(
+                        "(ZLjava/lang/String;Ljava/lang/String;)Ldev/keyhold/android/WrappingKeyInfo;"
+                    ),
+                    &[
+                        JValue::Bool(request.may_create()),
+                        JValue::Object(&label),
+                        JValue::Object(&recorded_level),
+                    ],
                 );
                 match result {
                     Ok(value) => {

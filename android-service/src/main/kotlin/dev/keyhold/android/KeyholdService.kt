@@ -3,10 +3,13 @@ package dev.keyhold.android
 import android.app.Service
 import android.content.BroadcastReceiver
 import android.content.ComponentCallbacks2
+import android.content.ComponentName
 import android.content.Context
 import android.content.Intent
 import android.content.IntentFilter
+import android.content.pm.PackageManager
 import android.os.Build
+import android.os.Bundle
 import android.os.IBinder
 import java.io.File
 
@@ -28,7 +31,9 @@ class KeyholdService : Service() {
 
     override fun onCreate() {
         super.onCreate()
-        engine = KeyholdEngine(dataDir(this)) { KeystoreSealer() }
+        // Read once, before any key exists: a malformed configuration stops the service here.
+        val config = SealerConfig.fromMetaData(serviceMetaData())
+        engine = KeyholdEngine(dataDir(this)) { KeystoreSealer(this, config) }
         binder = KeyholdBinder(engine, CallerIdentifier(packageManager), CallGuard(this))
         val filter = IntentFilter(Intent.ACTION_SCREEN_OFF)
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
@@ -39,6 +44,14 @@ class KeyholdService : Service() {
     }
 
     override fun onBind(intent: Intent): IBinder = binder
+
+    /** The `<meta-data>` of this service's manifest entry (the sealer configuration), if declared. */
+    private fun serviceMetaData(): Bundle? = try {
+        @Suppress("DEPRECATION") // getServiceInfo(ComponentName, ComponentInfoFlags) is API 33+.
+        packageManager.getServiceInfo(ComponentName(this, javaClass), PackageManager.GET_META_DATA).metaData
+    } catch (e: PackageManager.NameNotFoundException) {
+        null
+    }
 
     override fun onTrimMemory(level: Int) {
         super.onTrimMemory(level)

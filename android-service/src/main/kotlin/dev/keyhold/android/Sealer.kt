@@ -18,11 +18,13 @@ interface Sealer {
 
     /**
      * Finds the wrapping key, creating it only when [mayCreate]. [expectedLabel]
-     * is the alias the store recorded (null for a new store). When [mayCreate]
-     * is false, a missing key is [SealerException.Kind.KEY_NOT_FOUND] and
-     * nothing may be created or deleted.
+     * is the alias the store recorded and [recordedLevel] the protection it
+     * recorded as obtained (both null for a new store, or for a store written
+     * before bindings were recorded). When [mayCreate] is false, a missing key
+     * is [SealerException.Kind.KEY_NOT_FOUND] and nothing may be created or
+     * deleted.
      */
-    fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo
+    fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?): WrappingKeyInfo
 
     /** Encrypts [plain], authenticating [aad]. The result is opaque. */
     fun seal(plain: ByteArray, aad: ByteArray): ByteArray
@@ -38,10 +40,21 @@ interface Sealer {
 class SealerException(val kind: Kind, message: String, cause: Throwable? = null) : Exception(message, cause) {
     /** Mirrors `keyhold_core::SealerErrorKind`; [code] is what the JNI bridge reads. */
     enum class Kind(val code: Int) {
-        /** Transient (Keystore busy, IPC failure): a retry may succeed. -> SEALER_UNAVAILABLE */
+        /**
+         * The platform could not do it now, and did not say the key is gone
+         * (Keystore busy or restarting, device locked, user not authenticated,
+         * operation pruned, any failure whose cause is not permanent
+         * invalidation). The core retries once (seal/unseal) or on its backoff
+         * schedule (openKey), then reports SEALER_UNAVAILABLE. Nothing is lost.
+         */
         UNAVAILABLE(0),
 
-        /** The wrapping key is gone or permanently invalidated. -> SEALER_KEY_INVALIDATED */
+        /**
+         * The platform said the wrapping key is permanently unusable
+         * (`KeyPermanentlyInvalidatedException`, KEY_PERMANENTLY_INVALIDATED), or
+         * the alias holds a key that is not a secret key. -> SEALER_KEY_INVALIDATED:
+         * every key sealed under it is lost on this device.
+         */
         KEY_INVALIDATED(1),
 
         /** The blob failed authentication (tampered, moved, wrong AAD). -> CORRUPT_KEY_RECORD */

@@ -6,6 +6,7 @@ import dev.keyhold.android.testing.KeyholdHarness
 import dev.keyhold.android.testing.KeyholdHarness.Companion.byAlias
 import dev.keyhold.android.testing.KeyholdHarness.Companion.digest
 import dev.keyhold.android.testing.KeyholdHarness.Companion.expectCode
+import dev.keyhold.android.testing.StrictAndroidKeyStore
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Before
@@ -13,12 +14,11 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.Shadows.shadowOf
-import java.security.UnrecoverableKeyException
 
 /**
  * StrongBox is slow: N signs with one key must cost one Keystore unseal
- * (the core caches unsealed keys). Measured by counting the fake Keystore's
- * Cipher operations.
+ * (the core caches unsealed keys). Measured by counting the keystore
+ * double's Cipher operations.
  */
 @RunWith(RobolectricTestRunner::class)
 class HardwareBudgetTest {
@@ -66,13 +66,13 @@ class HardwareBudgetTest {
     }
 
     @Test
-    fun aBrokenKeystoreIsATypedErrorAndTheEngineRetries() {
+    fun aKeystoreFailingAtOpenIsATypedErrorAndTheEngineRetries() {
+        h.proxy.generateKey("k", IKeyholdService.ALGORITHM_SECP256K1, 0, null)
         h.restartService()
-        h.keystore.storedKeys.clear()
-        h.keystore.getKeyFailure = UnrecoverableKeyException("master key exists but is unusable")
-        expectCode(IKeyholdService.ERROR_SEALER_KEY_INVALIDATED) { h.proxy.listKeys() }
-        h.keystore.getKeyFailure = null
-        assertEquals(0, h.proxy.listKeys().size)
+        // More lookup failures (with a keystore cause) than the core's retries: unavailable, not invalidated.
+        h.keystore.failNext(StrictAndroidKeyStore.Call.GET_KEY, StrictAndroidKeyStore.Fault.HARDWARE_BUSY, times = 4)
+        expectCode(IKeyholdService.ERROR_SEALER_UNAVAILABLE) { h.proxy.listKeys() }
+        assertEquals(1, h.proxy.listKeys().size)
     }
 
     @Test

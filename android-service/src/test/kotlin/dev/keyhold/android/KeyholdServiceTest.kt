@@ -1,5 +1,6 @@
 package dev.keyhold.android
 
+import android.content.pm.PackageManager
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.aidl.ImportMaterial
 import dev.keyhold.aidl.KeyPolicy
@@ -21,11 +22,12 @@ import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.Shadows.shadowOf
 
 /**
  * Every AIDL method, called through the generated Proxy with real Parcel
  * marshalling, into the Rust core through JNI, sealed by the Keystore
- * sealer over the fake AndroidKeyStore.
+ * sealer over the strict keystore double of the running SDK level.
  */
 @RunWith(RobolectricTestRunner::class)
 class KeyholdServiceTest {
@@ -48,6 +50,8 @@ class KeyholdServiceTest {
 
     @Test
     fun generateKeyReturnsPublicMetadataOnly() {
+        // A device that declares StrongBox: the wrapping key is made there, and each key records it.
+        shadowOf(h.app.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
         val info = keyhold.generateKey("k1", IKeyholdService.ALGORITHM_SECP256K1, IKeyholdService.HD_SCHEME_NONE, null)
         assertEquals("k1", info.alias)
         assertEquals(IKeyholdService.ALGORITHM_SECP256K1, info.algorithm)

@@ -32,7 +32,7 @@ class NativeBridgeTest {
 
         override fun name() = "test-software"
 
-        override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo =
+        override fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?): WrappingKeyInfo =
             WrappingKeyInfo("test-key", "tee", "software", mayCreate)
 
         override fun seal(plain: ByteArray, aad: ByteArray): ByteArray {
@@ -53,7 +53,7 @@ class NativeBridgeTest {
 
     private class FailingSealer(private val failure: Exception) : Sealer {
         override fun name() = "failing"
-        override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo = throw failure
+        override fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?): WrappingKeyInfo = throw failure
         override fun seal(plain: ByteArray, aad: ByteArray): ByteArray = throw failure
         override fun unseal(sealed: ByteArray, aad: ByteArray): ByteArray = throw failure
     }
@@ -118,22 +118,26 @@ class NativeBridgeTest {
         val dir = tmp.newFolder()
         val handle = KeyholdNative.open(dir.path, SoftwareSealer())
         KeyholdNative.close(handle)
-        val asked = mutableListOf<Pair<Boolean, String?>>()
+        val asked = mutableListOf<Triple<Boolean, String?, String?>>()
         val gone = object : SoftwareSealer() {
-            override fun openKey(mayCreate: Boolean, expectedLabel: String?): WrappingKeyInfo {
-                asked += mayCreate to expectedLabel
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?): WrappingKeyInfo {
+                asked += Triple(mayCreate, expectedLabel, recordedLevel)
                 throw SealerException(SealerException.Kind.KEY_NOT_FOUND, "no key under the alias")
             }
         }
         expectNative(ErrorCode.ERROR_CODE_SEALER_KEY_INVALIDATED_VALUE) { KeyholdNative.open(dir.path, gone) }
-        assertTrue("$asked", asked.isNotEmpty() && asked.all { (mayCreate, label) -> !mayCreate && label == "test-key" })
+        // The store's record travels back: the alias and the level obtained when the key was made.
+        assertTrue(
+            "$asked",
+            asked.isNotEmpty() && asked.all { (mayCreate, label, level) -> !mayCreate && label == "test-key" && level == "software" },
+        )
     }
 
     @Test
     fun aSealerThatReturnsItsInputFailsTheSelfTest() {
         val echo = object : Sealer {
             override fun name() = "echo"
-            override fun openKey(mayCreate: Boolean, expectedLabel: String?) =
+            override fun openKey(mayCreate: Boolean, expectedLabel: String?, recordedLevel: String?) =
                 WrappingKeyInfo("echo", "tee", "tee", mayCreate)
             override fun seal(plain: ByteArray, aad: ByteArray) = plain.copyOf()
             override fun unseal(sealed: ByteArray, aad: ByteArray) = sealed.copyOf()

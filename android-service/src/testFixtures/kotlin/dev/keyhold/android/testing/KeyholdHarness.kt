@@ -29,11 +29,11 @@ import java.security.MessageDigest
  * A running KeyholdService on Robolectric, reached through the generated
  * AIDL Proxy over [ParcelBinder] (real Parcel marshalling), backed by the
  * real Rust core through JNI and the Keystore sealer over
- * [FakeAndroidKeyStore].
+ * [StrictAndroidKeyStore] (the running SDK's keystore behaviour).
  */
 class KeyholdHarness : Closeable {
     val app: Application = RuntimeEnvironment.getApplication()
-    val keystore: FakeAndroidKeyStore = FakeAndroidKeyStore.install()
+    val keystore: StrictAndroidKeyStore = StrictAndroidKeyStore.install()
     private var controller: ServiceController<KeyholdService> = Robolectric.buildService(KeyholdService::class.java).create()
     var binder: ParcelBinder = bind()
         private set
@@ -97,7 +97,7 @@ class KeyholdHarness : Closeable {
 
     override fun close() {
         controller.destroy()
-        FakeAndroidKeyStore.uninstall()
+        StrictAndroidKeyStore.uninstall()
         ShadowBinder.reset()
     }
 
