@@ -43,7 +43,7 @@ run_one() {
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
         -detect_leaks=0 -max_len=4096 -print_final_stats=1 \
         -artifact_prefix="$fuzz_dir/artifacts/$target/" \
-        "$fuzz_dir/corpus/$target" >"$out/$target.log" 2>&1
+        "$fuzz_dir/corpus/$target" "$fuzz_dir/seeds/$target" >"$out/$target.log" 2>&1
     status=$?
     rm -rf "$scratch"
     echo "$status" >"$out/$target.status"

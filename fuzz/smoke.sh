@@ -3,9 +3,12 @@
 # a scripts/test.sh section. Installs what it needs (the nightly toolchain,
 # cargo-fuzz in ~/.cargo/bin), builds all targets in one `cargo fuzz build`
 # (cached in fuzz/target), regenerates the seed corpora from
-# rust-core/tests/vectors (the seed_corpus binary), then runs each target
-# for KEYHOLD_FUZZ_SECONDS seconds (default 10) on its corpus
-# (fuzz/corpus/<target>, kept between runs so coverage accumulates).
+# rust-core/tests/vectors (the seed_corpus binary, into fuzz/seeds/) and
+# checks that the property checks still fail on bad responses, then runs
+# each target for KEYHOLD_FUZZ_SECONDS seconds (default 10) starting from
+# its seeds (and fuzz/regressions/<target>/ when present). The smoke run
+# does not accumulate a corpus, so its duration stays bounded;
+# fuzz/campaign.sh grows fuzz/corpus/<target>/.
 # A target passes when libFuzzer finds no crash, leak, timeout or OOM in
 # that time; a failing input is saved under fuzz/artifacts/<target>/.
 #
@@ -44,9 +47,10 @@ if ! cargo +nightly fuzz build; then
 fi
 bin_dir="$fuzz_dir/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 
-log_step "fuzz: seed corpora from rust-core/tests/vectors"
-if ! KEYHOLD_FUZZ_SEED_DIR="$fuzz_dir/corpus" "$bin_dir/seed_corpus" -runs=0 2>/dev/null; then
-    echo "fuzz: seeding failed"
+log_step "fuzz: seed corpora from rust-core/tests/vectors, oracle self-check"
+rm -rf "$fuzz_dir/seeds"
+if ! KEYHOLD_FUZZ_SEED_DIR="$fuzz_dir/seeds" "$bin_dir/seed_corpus" -runs=0 2>&1 | grep "^KEYHOLD-\|failed"; then
+    echo "fuzz: seeding or the oracle self-check failed"
     echo "KEYHOLD-TESTS: 0 passed, 1 failed"
     exit 1
 fi
@@ -66,7 +70,9 @@ passed=0
 failed=0
 for target in "${targets[@]}"; do
     log_step "fuzz: $target for ${seconds}s"
-    mkdir -p "$fuzz_dir/artifacts/$target" "$fuzz_dir/corpus/$target"
+    mkdir -p "$fuzz_dir/artifacts/$target"
+    corpora=("$fuzz_dir/seeds/$target")
+    [ -d "$fuzz_dir/regressions/$target" ] && corpora+=("$fuzz_dir/regressions/$target")
     # -detect_leaks=0: the engine keeps caches and buffered audit records
     # across inputs, so libFuzzer's per-input leak check would run
     # LeakSanitizer's full heap scan on nearly every input (measured: 60% of
@@ -74,8 +80,9 @@ for target in "${targets[@]}"; do
     # A private TMPDIR per run: the frame target's daemon keeps its socket
     # and store there, and it is removed afterwards.
     scratch="$(mktemp -d)"
+    mkdir -p "$scratch/corpus" "$scratch/tmp"
     log="$logs/$target.log"
-    TMPDIR="$scratch" "$bin_dir/$target" \
+    TMPDIR="$scratch/tmp" "$bin_dir/$target" \
         -max_total_time="$seconds" \
         -timeout=30 \
         -rss_limit_mb=2048 \
@@ -83,15 +90,15 @@ for target in "${targets[@]}"; do
         -max_len=4096 \
         -print_final_stats=1 \
         -artifact_prefix="$fuzz_dir/artifacts/$target/" \
-        "$fuzz_dir/corpus/$target" >"$log" 2>&1
+        "$scratch/corpus" "${corpora[@]}" >"$log" 2>&1
     status=$?
-    rm -rf "$scratch"
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
-    corpus="$(find "$fuzz_dir/corpus/$target" -type f | wc -l)"
+    corpus="$(find "$scratch/corpus" -type f | wc -l)"
+    rm -rf "$scratch"
     if [ "$status" -eq 0 ]; then
         passed=$((passed + 1))
-        echo "fuzz $target: ok (${runs:-?} runs, coverage ${cov:-?} edges, corpus $corpus)"
+        echo "fuzz $target: ok (${runs:-?} runs, coverage ${cov:-?} edges, $corpus new inputs)"
     else
         failed=$((failed + 1))
         echo "fuzz $target: FAILED (exit $status); log $log, input under fuzz/artifacts/$target/"
