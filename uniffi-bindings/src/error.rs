@@ -215,6 +215,24 @@ impl From<SealerError> for CoreError {
     }
 }
 
+/// A core sealer's failure as the foreign trait reports it (for the core's
+/// own sealers exported through the trait): its kind is kept; any other
+/// core error is a retryable `Unavailable`.
+impl From<CoreError> for SealerError {
+    fn from(error: CoreError) -> Self {
+        let detail = error.to_string();
+        match error {
+            CoreError::Sealer { kind, .. } => match kind {
+                SealerErrorKind::KeyInvalidated => Self::KeyInvalidated { detail },
+                SealerErrorKind::AuthenticationFailed => Self::AuthenticationFailed { detail },
+                SealerErrorKind::KeyNotFound => Self::KeyNotFound { detail },
+                _ => Self::Unavailable { detail },
+            },
+            _ => Self::Unavailable { detail },
+        }
+    }
+}
+
 /// A foreign sealer threw something other than a [`SealerError`] (a bug in
 /// the sealer). Fail closed, and as retryable: reporting `KeyInvalidated`
 /// could lead an app to discard keys that are intact.

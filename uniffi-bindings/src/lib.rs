@@ -44,7 +44,9 @@ mod types;
 pub use embedded::KeyholdEmbedded;
 pub use error::{KeyholdError, SealerError};
 pub use import::ImportMaterial;
-pub use sealer::{Sealer, WrappingKeyInfo};
+pub use sealer::{
+    Sealer, WrappingKeyInfo, insecure_software_sealer_ephemeral, insecure_software_sealer_key_file,
+};
 pub use types::{
     Agreement, Algorithm, AuditVerdict, CallerRule, DerivedKey, EncodedPublicKey, HdScheme,
     KdfParams, KeyInfo, KeyOperation, KeyOptions, KeyOrigin, KeyPolicy, KeyRef, KeySpec, Payload,

@@ -2,7 +2,8 @@
 //! implement [`Sealer`]; [`ForeignSealer`] adapts it to the core's trait.
 
 use crate::error::SealerError;
-use keyhold_core::{KeyRequest, SecretBytes};
+use keyhold_core::{KeyRequest, SecretBytes, SoftwareSealer};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What a foreign sealer reports about its wrapping key (the core's
@@ -84,5 +85,66 @@ impl keyhold_core::Sealer for ForeignSealer {
         Ok(SecretBytes::new(
             self.0.unseal(sealed.to_vec(), aad.to_vec())?,
         ))
+    }
+}
+
+/// A software sealer for simulators, previews and tests: the core's
+/// AES-256-GCM sealer under a random key that lives only in this process's
+/// memory (a store sealed with it cannot be reopened by another process).
+/// Not hardware-backed: never use it for real keys.
+#[uniffi::export]
+pub fn insecure_software_sealer_ephemeral() -> Result<Arc<dyn Sealer>, SealerError> {
+    Ok(Arc::new(CoreSealer(SoftwareSealer::ephemeral()?)))
+}
+
+/// A software sealer whose AES-256 key is a 0600 file at `path` (created
+/// with the store, read on reopen): for simulators and development
+/// machines. Not hardware-backed: never use it for real keys.
+#[uniffi::export]
+pub fn insecure_software_sealer_key_file(path: String) -> Arc<dyn Sealer> {
+    Arc::new(CoreSealer(SoftwareSealer::key_file(Path::new(&path))))
+}
+
+/// The foreign trait over one of the core's own sealers (the reverse of
+/// [`ForeignSealer`]).
+struct CoreSealer(SoftwareSealer);
+
+impl Sealer for CoreSealer {
+    fn name(&self) -> String {
+        keyhold_core::Sealer::name(&self.0)
+    }
+
+    fn open_key(
+        &self,
+        may_create: bool,
+        _expected_label: Option<String>,
+    ) -> Result<WrappingKeyInfo, SealerError> {
+        // The core's software sealer knows one key (its file); the label it
+        // recorded is that file's path.
+        let request = if may_create {
+            KeyRequest::FindOrCreate
+        } else {
+            KeyRequest::FindExisting(None)
+        };
+        let info = keyhold_core::Sealer::open_key(&self.0, &request)?;
+        Ok(WrappingKeyInfo {
+            label: info.label,
+            level_requested: info.level_requested,
+            level_obtained: info.level_obtained,
+            created: info.created,
+        })
+    }
+
+    fn seal(&self, secret: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, SealerError> {
+        let secret = SecretBytes::new(secret);
+        Ok(keyhold_core::Sealer::seal(&self.0, secret.expose(), &aad)?)
+    }
+
+    fn unseal(&self, sealed: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, SealerError> {
+        // The plaintext crosses into the foreign language by design (the
+        // trait returns bytes), as every foreign sealer's does.
+        Ok(keyhold_core::Sealer::unseal(&self.0, &sealed, &aad)?
+            .expose()
+            .to_vec())
     }
 }

@@ -268,3 +268,52 @@ fn a_store_whose_wrapping_key_is_gone_fails_to_open_with_code_17() {
         "a missing key was never allowed to be created"
     );
 }
+
+#[test]
+fn the_exported_software_sealers_seal_for_real() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("sealer.key").display().to_string();
+    let data = dir.path().join("store").display().to_string();
+    let sealer = keyhold_uniffi::insecure_software_sealer_key_file(key_file.clone());
+    let info = sealer.open_key(true, None).expect("open");
+    assert!(info.created);
+    let blob = sealer
+        .seal(b"secret".to_vec(), b"aad".to_vec())
+        .expect("seal");
+    assert!(!blob.windows(6).any(|w| w == b"secret"), "sealed in clear");
+    assert_eq!(
+        sealer
+            .unseal(blob.clone(), b"aad".to_vec())
+            .expect("unseal"),
+        b"secret"
+    );
+    assert!(matches!(
+        sealer.unseal(blob, b"other".to_vec()),
+        Err(SealerError::AuthenticationFailed { .. })
+    ));
+
+    // A store sealed with the key file reopens with a new sealer on it.
+    {
+        let engine = KeyholdEmbedded::new(data.clone(), "app".into(), sealer).expect("open store");
+        engine
+            .generate_key(
+                KeySpec::Single {
+                    algorithm: Algorithm::Ed25519,
+                },
+                options("k"),
+            )
+            .expect("generate");
+    }
+    let again = keyhold_uniffi::insecure_software_sealer_key_file(key_file);
+    let engine = KeyholdEmbedded::new(data.clone(), "app".into(), again).expect("reopen");
+    engine
+        .sign(alias("k"), None, None, message(b"m"))
+        .expect("sign after reopen");
+    drop(engine);
+
+    // An ephemeral sealer's key dies with it: the store then reports its
+    // key as invalidated (17), not a corrupt record.
+    let ephemeral = keyhold_uniffi::insecure_software_sealer_ephemeral().expect("ephemeral");
+    let error = KeyholdEmbedded::new(data, "app".into(), ephemeral).expect_err("other key");
+    assert_eq!(error.code(), ErrorCode::SealerKeyInvalidated.as_u32());
+}

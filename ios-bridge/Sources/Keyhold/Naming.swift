@@ -15,6 +15,8 @@
 //   KeyInfo.createdAtMs                    KeyInfo.createdAt (Date)
 //   KeyInfo.id                             KeyInfo.keyID
 //   HdScheme                               HDScheme (type alias)
+//   insecureSoftwareSealerEphemeral()      InsecureSoftwareSealer.ephemeral()
+//   insecureSoftwareSealerKeyFile(path:)   InsecureSoftwareSealer.keyFile(at:)
 
 import Foundation
 import KeyholdUniFFI
@@ -70,5 +72,23 @@ extension KeyholdStoreError {
         case .Internal(let code, let detail):
             self = .internalFailure(code: KeyholdErrorCode(rawValue: Int(code)), detail: detail)
         }
+    }
+}
+
+/// The Rust core's software sealer (AES-256-GCM), on every platform
+/// including Linux: for the Simulator, previews, tests and development
+/// machines. NOT hardware-backed: never use it for real keys. On Apple
+/// platforms `SoftwareSealer` is the alternative that exercises the Secure
+/// Enclave sealer's own format with a software key.
+public enum InsecureSoftwareSealer {
+    /// A random key in this process's memory: the store cannot be reopened
+    /// by another process (it then reports code 17).
+    public static func ephemeral() throws -> Sealer {
+        try insecureSoftwareSealerEphemeral()
+    }
+
+    /// A key in a 0600 file at `url`, created with the store.
+    public static func keyFile(at url: URL) -> Sealer {
+        insecureSoftwareSealerKeyFile(path: url.path)
     }
 }

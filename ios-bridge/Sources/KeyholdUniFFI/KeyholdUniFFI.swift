@@ -4206,6 +4206,32 @@ fileprivate struct FfiConverterSequenceTypeKeyOperation: FfiConverterRustBuffer 
         return seq
     }
 }
+/**
+ * A software sealer for simulators, previews and tests: the core's
+ * AES-256-GCM sealer under a random key that lives only in this process's
+ * memory (a store sealed with it cannot be reopened by another process).
+ * Not hardware-backed: never use it for real keys.
+ */
+public func insecureSoftwareSealerEphemeral()throws  -> Sealer  {
+    return try  FfiConverterTypeSealer_lift(try rustCallWithError(FfiConverterTypeSealerError_lift) {
+        uniffiCallStatus in
+    uniffi_keyhold_uniffi_fn_func_insecure_software_sealer_ephemeral(uniffiCallStatus
+    )
+})
+}
+/**
+ * A software sealer whose AES-256 key is a 0600 file at `path` (created
+ * with the store, read on reopen): for simulators and development
+ * machines. Not hardware-backed: never use it for real keys.
+ */
+public func insecureSoftwareSealerKeyFile(path: String) -> Sealer  {
+    return try!  FfiConverterTypeSealer_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keyhold_uniffi_fn_func_insecure_software_sealer_key_file(
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -4221,6 +4247,12 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_keyhold_uniffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_keyhold_uniffi_checksum_func_insecure_software_sealer_ephemeral() != 19505) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keyhold_uniffi_checksum_func_insecure_software_sealer_key_file() != 15443) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_agree() != 46393) {
         return InitializationResult.apiChecksumMismatch

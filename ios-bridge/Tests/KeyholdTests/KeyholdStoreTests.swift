@@ -189,6 +189,39 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual(phone.enclave.created, 1)
     }
 
+    func testTheShippedSoftwareSealerWorksOnEveryPlatform() async throws {
+        let keyFile = directory.appendingPathComponent("sealer.key")
+        let dataDirectory = directory.appendingPathComponent("store")
+        do {
+            let store = try await KeyholdStore.open(dataDirectory: dataDirectory, appID: "a",
+                                                    sealer: InsecureSoftwareSealer.keyFile(at: keyFile))
+            let key = try await store.generateKey(.single(algorithm: .ed25519), options: KeyOptions(alias: "k"))
+            XCTAssertEqual(key.sealer, "software-file")
+            await store.close()
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: keyFile.path))
+        let store = try await KeyholdStore.open(dataDirectory: dataDirectory, appID: "a",
+                                                sealer: InsecureSoftwareSealer.keyFile(at: keyFile))
+        await store.lock()
+        let message = Payload.message(message: Data("m".utf8))
+        let signature = try await store.sign(.alias(alias: "k"), payload: message)
+        let verified = try await store.verify(.alias(alias: "k"), payload: message, signature: signature)
+        XCTAssertTrue(verified)
+        await store.close()
+        // Another key (an ephemeral one) cannot open the store: 17.
+        await expectError(.sealerKeyInvalidated) {
+            try await KeyholdStore.open(dataDirectory: dataDirectory, appID: "a", sealer: InsecureSoftwareSealer.ephemeral())
+        }
+        // The Rust sealer through the Swift protocol authenticates the AAD.
+        let sealer = try InsecureSoftwareSealer.ephemeral()
+        _ = try sealer.openKey(mayCreate: true, expectedLabel: nil)
+        let blob = try sealer.seal(secret: Data("s".utf8), aad: Data("a".utf8))
+        XCTAssertEqual(try sealer.unseal(sealed: blob, aad: Data("a".utf8)), Data("s".utf8))
+        XCTAssertThrowsError(try sealer.unseal(sealed: blob, aad: Data("b".utf8))) { error in
+            XCTAssertEqual(kind(of: error)?.0, .authenticationFailed)
+        }
+    }
+
     // MARK: Error codes
 
     func testErrorCodesAndTheirCases() async throws {
