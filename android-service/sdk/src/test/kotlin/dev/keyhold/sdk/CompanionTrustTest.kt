@@ -2,6 +2,10 @@ package dev.keyhold.sdk
 
 import android.app.Application
 import android.content.ComponentName
+import android.content.Context
+import android.content.ContextWrapper
+import android.content.Intent
+import android.content.ServiceConnection
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.testing.ParcelBinder
 import kotlinx.coroutines.runBlocking
@@ -18,6 +22,7 @@ import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.robolectric.shadows.ShadowApplication
+import java.util.concurrent.Executor
 
 /**
  * Companion mode talks only to the genuine KMS: the KMS package's signing
@@ -106,6 +111,40 @@ class CompanionTrustTest {
         assertEquals(0, impostorBinder.transactions)
         assertTrue(impostor.calls.isEmpty())
         assertEquals(1, genuine.transactions)
+    }
+
+    /** The package is replaced after the check before bind and before the connection arrives. */
+    @Test
+    fun aPackageReplacedWhileConnectingIsRefusedOnArrival() {
+        ShadowSigningCertificates.install(KeyholdClient.KMS_PACKAGE, listOf(GENUINE))
+        val impostor = FakeKeyholdService("impostor")
+        val impostorBinder = ParcelBinder(impostor)
+        val unbound = mutableListOf<ServiceConnection>()
+        val racing = object : ContextWrapper(app) {
+            override fun getApplicationContext(): Context = this
+
+            private fun connectImpostor(conn: ServiceConnection, deliver: (Runnable) -> Unit): Boolean {
+                ShadowSigningCertificates.uninstall(KeyholdClient.KMS_PACKAGE)
+                ShadowSigningCertificates.install(KeyholdClient.KMS_PACKAGE, listOf(IMPOSTOR))
+                deliver(Runnable { conn.onServiceConnected(component, impostorBinder) })
+                return true
+            }
+
+            override fun bindService(service: Intent, flags: Int, executor: Executor, conn: ServiceConnection): Boolean =
+                connectImpostor(conn, executor::execute)
+
+            override fun bindService(service: Intent, conn: ServiceConnection, flags: Int): Boolean =
+                connectImpostor(conn) { it.run() }
+
+            override fun unbindService(conn: ServiceConnection) {
+                unbound += conn
+            }
+        }
+        val keyhold = KeyholdClient(racing, component, listOf(GENUINE_DIGEST)).also { clients += it }
+        expect<KeyholdException.UntrustedService> { keyhold.sign(KeyRef.Alias("w"), Payload.Digest(ByteArray(32))) }
+        assertEquals(0, impostorBinder.transactions)
+        assertTrue(impostor.calls.isEmpty())
+        assertEquals("the impostor's binding was released", 1, unbound.size)
     }
 
     @Test
