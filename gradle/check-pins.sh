@@ -90,6 +90,8 @@ PY
         '__import__("re").sub(r"<kotlin.version>[^<]*<", "<kotlin.version>1.9.0<", s, count=1)'
     run "pom Robolectric drifted from the catalog" android-service/jvm/pom.xml \
         '__import__("re").sub(r"<robolectric.version>[^<]*<", "<robolectric.version>4.11<", s, count=1)'
+    run "pom Mockito drifted from the catalog" android-service/jvm/pom.xml \
+        '__import__("re").sub(r"<mockito.version>[^<]*<", "<mockito.version>5.0.0<", s, count=1)'
     run "pom compiles against another API level" gradle/libs.versions.toml \
         's.replace("compileSdk = \"35\"", "compileSdk = \"34\"")'
 fi

@@ -11,7 +11,7 @@ Checks (each one counted as a test):
    entry of the catalog.
 3. android-service/jvm/pom.xml (the JVM check, which builds the same sources
    with Maven) uses the catalog's versions for what both builds use: Kotlin,
-   kotlinx-coroutines, Robolectric, JUnit, androidx.test.ext:junit, and an
+   kotlinx-coroutines, Robolectric, JUnit, androidx.test.ext:junit, Mockito, and an
    android-all jar of the catalog's compileSdk.
 
 Usage: python3 gradle/check_pins.py ROOT
@@ -38,6 +38,7 @@ POM_PROPERTIES = {
     "robolectric.version": "robolectric",
     "junit.version": "junit",
     "androidx.test.ext.junit.version": "androidxTestExtJunit",
+    "mockito.version": "mockito",
 }
 
 # Modules the pom may pin differently, and why (printed with each run).
