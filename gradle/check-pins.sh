@@ -14,6 +14,7 @@
 # `KEYHOLD-TESTS: N passed, M failed` and exits non-zero on any failure.
 set -uo pipefail
 
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 root="$keyhold_root"
 ensure_command python3 python3
