@@ -26,7 +26,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../scripts/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 . "$here/../scripts/lib.sh"
 root="$keyhold_root"
 

@@ -12,7 +12,10 @@
 //!   ...; `generateKey`, `sign`, ... in Swift and Kotlin) for the embedding
 //!   app, which the core sees as `Caller::Embedded { app_id }`.
 //! - [`Sealer`] is implemented by the app (Swift: Secure Enclave; Kotlin
-//!   tests: javax.crypto) and adapted to the core's `Sealer` trait.
+//!   tests: javax.crypto) and adapted to the core's `Sealer` trait. The
+//!   core's own software sealer is exported through the same trait
+//!   ([`insecure_software_sealer_ephemeral`],
+//!   [`insecure_software_sealer_key_file`]) for simulators and tests.
 //! - [`KeyholdError`] is a small error enum whose every variant carries the
 //!   core's stable numeric code (`keyhold_core::ErrorCode`).
 //!
