@@ -18,6 +18,8 @@ import dev.keyhold.uniffi.PublicKeyFormat
 import dev.keyhold.uniffi.SealerException
 import dev.keyhold.uniffi.SignatureScheme
 import dev.keyhold.uniffi.WrappingKeyInfo
+import dev.keyhold.uniffi.insecureSoftwareSealerEphemeral
+import dev.keyhold.uniffi.insecureSoftwareSealerKeyFile
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
@@ -384,6 +386,25 @@ class KeyholdEmbeddedTest {
         val verdict = keyhold.verifyAudit()
         assertTrue(verdict.entries >= 5uL, "$verdict")
         assertNull(verdict.firstBrokenSeq)
+    }
+
+    @Test
+    fun `the exported software sealers work from Kotlin`() {
+        val keyFile = dir.resolve("sealer.key").toString()
+        val store = dir.resolve("software-store").toString()
+        KeyholdEmbedded(store, "dev.keyhold.jvmtest", insecureSoftwareSealerKeyFile(keyFile)).use { k ->
+            val info = k.generateKey(KeySpec.Single(Algorithm.ED25519), KeyOptions("s"))
+            assertEquals("software-file", info.sealer)
+        }
+        KeyholdEmbedded(store, "dev.keyhold.jvmtest", insecureSoftwareSealerKeyFile(keyFile)).use { k ->
+            val message = Payload.Message(byteArrayOf(1, 2))
+            val signature = k.sign(alias("s"), null, null, message)
+            assertTrue(k.verify(alias("s"), null, null, message, signature))
+        }
+        val e = assertFailsWith<KeyholdException.KeyInvalidated> {
+            KeyholdEmbedded(store, "dev.keyhold.jvmtest", insecureSoftwareSealerEphemeral())
+        }
+        assertEquals(SEALER_KEY_INVALIDATED, e.code)
     }
 }
 
