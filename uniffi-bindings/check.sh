@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one CI entry point for keyhold-uniffi and ios-bridge. Run from anywhere:
+# The CI entry point for keyhold-uniffi and the generated iOS bindings (the
+# Swift package itself: ios-bridge/swift-check.sh). Run from anywhere:
 #
 #   bash uniffi-bindings/check.sh
 #
