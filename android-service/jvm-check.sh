@@ -9,7 +9,10 @@
 #    Java lite, Kotlin service + Keystore sealer + SDK + sample (and the
 #    instrumented tests, compile only) against android-all (API 35), then the
 #    Robolectric tests (offline) that bind the service through the AIDL Proxy
-#    into the Rust core.
+#    into the Rust core, once per SDK level (28, 30, 33, 35: one Surefire
+#    execution each), and the public-API guard (android-service/api-guard:
+#    every android.* member the compiled code references is in the ledger of
+#    public SDK API, at its level).
 #
 # Exits non-zero on any failure. Maven's local repository stays the default
 # (~/.m2); the first run downloads from Maven Central.
@@ -62,6 +65,10 @@ fi
 
 # --- 3. Maven: generate, compile, test ------------------------------------------
 cd "$here/jvm"
+# Kotlin recompiles every source on each run but never removes the class files
+# of deleted sources; the public-API guard reads these directories, so start
+# them empty (everything else in target/, e.g. the android-all copies, stays).
+rm -rf target/classes target/test-classes
 log "mvn: androidx.test classes out of their AARs (android-service/jvm/aars)"
 mvn -B -ntp -q -f aars/pom.xml "$@" initialize
 log "mvn test (android-service/jvm)"

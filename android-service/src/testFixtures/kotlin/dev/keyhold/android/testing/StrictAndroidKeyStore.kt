@@ -479,7 +479,7 @@ private class DoubleKeyGeneratorSpi(private val ks: StrictAndroidKeyStore) : Key
         }
         val level = if (spec.isStrongBoxBacked) {
             ks.strongBoxRequests.incrementAndGet()
-            if (!ks.strongBoxPresent) throw StrongBoxUnavailableException("Failed to generate key")
+            if (!ks.strongBoxPresent) throw StrongBoxUnavailableException() // its String constructors are API 29
             if (ks.strongBoxBroken) throw ProviderException("Keystore key generation failed")
             StrictAndroidKeyStore.Level.STRONGBOX
         } else if (ks.teeIsSoftware) {
