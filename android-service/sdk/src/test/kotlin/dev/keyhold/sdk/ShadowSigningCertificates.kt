@@ -1,6 +1,5 @@
 package dev.keyhold.sdk
 
-import android.app.ApplicationPackageManager
 import android.content.pm.PackageInfo
 import android.content.pm.PackageManager
 import android.content.pm.Signature
@@ -33,8 +32,11 @@ import java.security.MessageDigest
  *
  * The installed packages are the ones tests give ShadowPackageManager, with
  * their SigningInfo set through ShadowSigningInfo, as KeyholdHarness does.
+ *
+ * The shadowed class is named by string: `android.app.ApplicationPackageManager`
+ * is `@hide`, absent from the public android.jar AGP compiles tests against.
  */
-@Implements(value = ApplicationPackageManager::class, isInAndroidSdk = false)
+@Implements(className = "android.app.ApplicationPackageManager", isInAndroidSdk = false)
 class ShadowSigningCertificates : ShadowApplicationPackageManager() {
     @Implementation(minSdk = Build.VERSION_CODES.P)
     protected fun hasSigningCertificate(packageName: String, certificate: ByteArray, type: Int): Boolean {
