@@ -18,7 +18,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$keyhold_root"
 
-sections=(tools format clippy rust android uniffi)
+sections=(tools format clippy rust android gradle uniffi swift arm64 fuzz)
 
 section_tools() {
     # openssl verifies signatures independently; strace exercises the ptrace
@@ -40,6 +40,21 @@ section_rust() { cargo test --workspace --no-fail-fast; }
 section_android() { bash android-service/jvm-check.sh; }
 
 section_uniffi() { bash uniffi-bindings/check.sh; }
+
+# Every plugin and library of the Gradle build pinned in
+# gradle/libs.versions.toml, and the JVM check's pom on the same versions.
+section_gradle() { bash gradle/check-pins.sh; }
+
+# The Swift package built and tested with Swift 6 on Linux (a cached
+# Debian trixie root under ~/.cache/keyhold).
+section_swift() { bash ios-bridge/swift-check.sh; }
+
+# keyhold-core and keyhold-jni tests on aarch64 under qemu-user, and a
+# type-check for aarch64-linux-android.
+section_arm64() { bash scripts/arm64-check.sh; }
+
+# A short bounded run of every cargo-fuzz target (nightly).
+section_fuzz() { bash fuzz/smoke.sh; }
 
 log_dir="$(cargo_target_dir)/test-logs"
 mkdir -p "$log_dir"
