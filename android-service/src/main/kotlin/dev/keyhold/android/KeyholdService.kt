@@ -20,6 +20,10 @@ import java.io.File
  *
  * Keys are unsealed lazily and cached by the core; they are forgotten
  * (`lock`) when the screen turns off and under memory pressure.
+ *
+ * The Keystore wrapping key is configured by the `<meta-data>` of the
+ * declaring `<service>` element ([SealerConfig], README "Sealer
+ * configuration"); without any, the documented defaults apply.
  */
 class KeyholdService : Service() {
     private lateinit var engine: KeyholdEngine

@@ -52,10 +52,24 @@ interface IKeyholdService {
     const int ERROR_USAGE_LIMIT_EXCEEDED = 13;
     const int ERROR_PATH_NOT_ALLOWED = 14;
     const int ERROR_DECRYPTION_FAILED = 15;
+    /**
+     * Keystore could not do it now and did not say the key is gone (busy,
+     * restarting, device locked, user not authenticated recently). Nothing
+     * was lost: retry later, after the user unlocks or authenticates; never
+     * delete data because of it.
+     */
     const int ERROR_SEALER_UNAVAILABLE = 16;
+    /**
+     * The wrapping key is permanently unusable (lock screen removed for an
+     * auth-bound key, Keystore wiped) or missing for a store with records:
+     * every key of this store is unusable on this device. Recover from the
+     * wallet's own backup (e.g. re-import the mnemonic); do not retry in a loop.
+     */
     const int ERROR_SEALER_KEY_INVALIDATED = 17;
+    /** One sealed record failed authentication: that key is unusable; restore it from backup. */
     const int ERROR_CORRUPT_KEY_RECORD = 18;
     const int ERROR_STORAGE_FAILURE = 19;
+    /** The Keystore returned cleartext or did not round-trip: do not create keys on this device. */
     const int ERROR_SELF_TEST_FAILED = 20;
     const int ERROR_UNSUPPORTED_VERSION = 21;
     const int ERROR_UNAVAILABLE = 22;
