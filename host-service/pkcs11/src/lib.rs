@@ -33,4 +33,5 @@ mod mechanism;
 mod module;
 mod objects;
 
+pub use link::set_socket_override;
 pub use mechanism::SUPPORTED_MECHANISMS;

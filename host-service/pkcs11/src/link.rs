@@ -8,6 +8,17 @@ use crate::error::{CkResult, KeyContext, Rv, from_client};
 use cryptoki_sys::CKR_DEVICE_REMOVED;
 use keyhold_client::{Client, ClientError, Endpoint};
 use std::path::PathBuf;
+use std::sync::Mutex;
+
+static SOCKET_OVERRIDE: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Sets (or with `None` clears) the socket used by later `C_Initialize`
+/// calls in this process, ahead of `$KEYHOLD_SOCKET`. For programs that
+/// link the module as a Rust library (tests, benchmarks) and cannot set
+/// the environment safely once threads run.
+pub fn set_socket_override(path: Option<PathBuf>) {
+    *SOCKET_OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()) = path;
+}
 
 /// The daemon link.
 #[derive(Debug)]
@@ -25,7 +36,12 @@ impl Link {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         };
-        let socket = Endpoint::resolve(var("KEYHOLD_SOCKET"), var("KEYHOLD_DATA_DIR"))
+        let chosen = SOCKET_OVERRIDE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .or_else(|| var("KEYHOLD_SOCKET"));
+        let socket = Endpoint::resolve(chosen, var("KEYHOLD_DATA_DIR"))
             .ok()
             .map(|e| e.socket);
         Self {
