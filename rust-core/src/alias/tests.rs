@@ -75,3 +75,39 @@ fn lookups_compare_without_validating() {
     // found by its own spelling; it compares equal to the visible one.
     assert_eq!(alias_key("wal\u{200B}let"), alias_key("wallet"));
 }
+
+#[test]
+fn the_ascii_fast_path_equals_the_definition() {
+    let table = ascii_skeletons();
+    assert!(
+        (b'a'..=b'z')
+            .chain(b'0'..=b'9')
+            .all(|b| table[usize::from(b)].is_some()),
+        "letters and digits take the fast path"
+    );
+    let all: String = (0u8..128).map(char::from).collect();
+    assert_eq!(alias_key(&all), slow_alias_key(&all));
+    for a in [
+        "wallet",
+        "Wallet",
+        "WALLET",
+        "wa11et",
+        "rn0dern",
+        "I|l1",
+        "eth/main acct-0",
+    ] {
+        assert_eq!(alias_key(a), slow_alias_key(a), "{a}");
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..2000 {
+        let s: String = (0..12)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(((x >> 8) % 95) as u8 + 32)
+            })
+            .collect();
+        assert_eq!(alias_key(&s), slow_alias_key(&s), "{s:?}");
+    }
+}
