@@ -294,10 +294,13 @@ impl Fixture {
             .unwrap_or_else(|| panic!("no fixed key {alias}"))
     }
 
-    /// The fixed key a request names, by alias or by id.
+    /// The fixed key a request names, by alias or by id. Aliases compare
+    /// case-insensitively (the fixed aliases are lower-case ASCII): where
+    /// the core compares them exactly, another case names no key and the
+    /// request fails, so this only widens what the checks recognise.
     pub fn named(&self, key: &KeyRef) -> Option<&BaseKey> {
         self.keys.iter().find(|k| match key {
-            KeyRef::Alias(a) => a == k.alias,
+            KeyRef::Alias(a) => a.to_lowercase() == k.alias,
             KeyRef::Id(id) => *id == k.id,
         })
     }
