@@ -137,14 +137,17 @@ class CompanionTrustTest {
                 connectImpostor(conn) { it.run() }
 
             override fun unbindService(conn: ServiceConnection) {
-                unbound += conn
+                synchronized(unbound) { unbound += conn }
             }
         }
         val keyhold = KeyholdClient(racing, component, listOf(GENUINE_DIGEST)).also { clients += it }
         expect<KeyholdException.UntrustedService> { keyhold.sign(KeyRef.Alias("w"), Payload.Digest(ByteArray(32))) }
         assertEquals(0, impostorBinder.transactions)
         assertTrue(impostor.calls.isEmpty())
-        assertEquals("the impostor's binding was released", 1, unbound.size)
+        // Released by the callback thread right after it failed the waiting call.
+        val deadline = System.nanoTime() + 5_000_000_000L
+        while (synchronized(unbound) { unbound.isEmpty() } && System.nanoTime() < deadline) Thread.sleep(5)
+        assertEquals("the impostor's binding was released", 1, synchronized(unbound) { unbound.size })
     }
 
     @Test
