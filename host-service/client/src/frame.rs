@@ -126,8 +126,9 @@ pub fn read_frame(reader: &mut impl Read, max: usize) -> io::Result<Option<Zeroi
     Ok(Some(body))
 }
 
-/// How long a peer that expects an answer soon (the client after sending a
-/// request, the daemon after answering one) polls before it sleeps.
+/// How long a client that expects an answer soon polls before it sleeps
+/// (only under the conditions in `Client`'s `read_response_after`; the
+/// daemon never polls).
 ///
 /// On virtual machines a thread that blocks in `read` is often woken tens of
 /// microseconds after the data arrives; a sign takes about 20 µs, so a short

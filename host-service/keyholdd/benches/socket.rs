@@ -1,9 +1,14 @@
-//! Host-service benchmark: signing latency and throughput over the socket,
-//! through the in-process `Keyhold::handle`, with the raw primitive, and
-//! with OpenSSH's ssh-agent; plus keyholdd's memory with 100,000 stored
-//! keys. Prints a markdown table. Run with:
+//! Host-service benchmark: signing latency and throughput over the socket
+//! at 1, 2, 8 and 32 clients, quiet and with a CPU hog (one busy process per
+//! CPU), next to OpenSSH's ssh-agent under the same conditions; the
+//! in-process `Keyhold::handle` and the raw primitive; plus keyholdd's
+//! memory with 100,000 stored keys. Prints markdown tables. Run on a quiet
+//! machine with:
 //!
 //!     cargo bench -p keyholdd --bench socket
+//!
+//! Options (after `--`): `--clients 1,2,8,32`, `--n 8000` (operations per
+//! row), `--hog both|off|on`, `--no-memory`, `--no-inprocess`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 #![allow(missing_docs)]
 
@@ -15,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const N: usize = 2000;
 const MSG: &[u8] = b"benchmark message: 32 bytes long";
 
 struct Row {
@@ -39,10 +43,75 @@ fn summarize(what: &str, clients: usize, mut lat: Vec<Duration>, wall: Duration)
     }
 }
 
-/// Runs `op` `N` times split over `clients` threads, each with its own state.
+/// Command-line options.
+struct Opts {
+    clients: Vec<usize>,
+    n: usize,
+    hog: Vec<bool>,
+    memory: bool,
+    inprocess: bool,
+}
+
+impl Opts {
+    fn parse() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        let value = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .and_then(|i| args.get(i + 1).cloned())
+        };
+        Self {
+            clients: value("--clients").map_or_else(
+                || vec![1, 2, 8, 32],
+                |v| v.split(',').map(|c| c.parse().unwrap()).collect(),
+            ),
+            n: value("--n").map_or(8000, |v| v.parse().unwrap()),
+            hog: match value("--hog").as_deref() {
+                Some("off") => vec![false],
+                Some("on") => vec![true],
+                _ => vec![false, true],
+            },
+            memory: !args.iter().any(|a| a == "--no-memory"),
+            inprocess: !args.iter().any(|a| a == "--no-inprocess"),
+        }
+    }
+}
+
+/// One busy-looping process per CPU while it lives.
+struct Hog(Vec<Child>);
+
+impl Hog {
+    fn start(on: bool) -> Self {
+        if !on {
+            return Self(Vec::new());
+        }
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self(
+            (0..cpus)
+                .map(|_| {
+                    Command::new("sh")
+                        .args(["-c", "while :; do :; done"])
+                        .spawn()
+                        .unwrap()
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs `op` `n` times split over `clients` threads, each with its own state.
 fn measure<S: Send>(
     what: &str,
-    clients: usize,
+    (clients, n): (usize, usize),
     make: impl Fn() -> S,
     op: impl Fn(&mut S) + Sync,
 ) -> Row {
@@ -59,7 +128,7 @@ fn measure<S: Send>(
             .map(|s| {
                 let op = &op;
                 scope.spawn(move || {
-                    (0..N / clients)
+                    (0..(n / clients).max(1))
                         .map(|_| {
                             let t = Instant::now();
                             op(s);
@@ -112,6 +181,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` probing
     }
+    let opts = Opts::parse();
     let mut rows = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let me = Caller::Unix {
@@ -128,49 +198,62 @@ fn main() {
             c.generate_key(KeySpec::Single(alg), &KeyOptions::alias(alias))
                 .unwrap();
         }
+        let agent = SshAgent::start(dir.path())
+            .map_err(|e| eprintln!("ssh-agent not measured: {e}"))
+            .ok();
+        for &hog in &opts.hog {
+            let _hog = Hog::start(hog);
+            let load = if hog { "CPU hog" } else { "quiet" };
+            for &clients in &opts.clients {
+                for (alias, name) in [("ed", "Ed25519"), ("k1", "secp256k1 ECDSA")] {
+                    rows.push(measure(
+                        &format!("{name}: keyholdd over the socket ({load})"),
+                        (clients, opts.n),
+                        || Client::connect(&d.1).unwrap(),
+                        |c: &mut Client| {
+                            c.sign(
+                                &KeyRef::Alias(alias.into()),
+                                None,
+                                None,
+                                Payload::Message(MSG),
+                            )
+                            .unwrap();
+                        },
+                    ));
+                }
+                if let Some(a) = &agent {
+                    rows.push(a.measure(
+                        &format!("Ed25519: OpenSSH ssh-agent over its socket ({load})"),
+                        (clients, opts.n),
+                    ));
+                }
+            }
+        }
+    }
+    if opts.inprocess {
+        let engine = Keyhold::open_in_dir(dir.path(), Config::default()).unwrap();
         for (alias, name) in [("ed", "Ed25519"), ("k1", "secp256k1 ECDSA")] {
+            let request = keyhold_client::wire::sign_request(alias, MSG);
             for clients in [1, 2] {
                 rows.push(measure(
-                    &format!("{name}: keyholdd over the socket"),
-                    clients,
-                    || Client::connect(&d.1).unwrap(),
-                    |c: &mut Client| {
-                        c.sign(
-                            &KeyRef::Alias(alias.into()),
-                            None,
-                            None,
-                            Payload::Message(MSG),
-                        )
-                        .unwrap();
+                    &format!("{name}: in-process Keyhold::handle"),
+                    (clients, opts.n),
+                    || (),
+                    |_| {
+                        let r = engine.handle(&me, &request);
+                        assert!(keyhold_client::wire::response_error(&r) == Ok(None));
                     },
                 ));
             }
         }
-    }
-    let engine = Keyhold::open_in_dir(dir.path(), Config::default()).unwrap();
-    for (alias, name) in [("ed", "Ed25519"), ("k1", "secp256k1 ECDSA")] {
-        let request = keyhold_client::wire::sign_request(alias, MSG);
-        for clients in [1, 2] {
-            rows.push(measure(
-                &format!("{name}: in-process Keyhold::handle"),
-                clients,
-                || (),
-                |_| {
-                    let r = engine.handle(&me, &request);
-                    assert!(keyhold_client::wire::response_error(&r) == Ok(None));
-                },
-            ));
-        }
-    }
-    drop(engine);
-    {
+        drop(engine);
         use ed25519_dalek::Signer;
         let ed = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
         let k1 = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
         for clients in [1, 2] {
             rows.push(measure(
                 "Ed25519: raw ed25519-dalek",
-                clients,
+                (clients, opts.n),
                 || (),
                 |_| {
                     std::hint::black_box(ed.sign(MSG));
@@ -180,7 +263,7 @@ fn main() {
         for clients in [1, 2] {
             rows.push(measure(
                 "secp256k1 ECDSA: raw k256",
-                clients,
+                (clients, opts.n),
                 || (),
                 |_| {
                     let s: k256::ecdsa::Signature = k1.sign(MSG);
@@ -189,34 +272,106 @@ fn main() {
             ));
         }
     }
-    match ssh_agent_rows(dir.path()) {
-        Ok(mut r) => rows.append(&mut r),
-        Err(e) => eprintln!("ssh-agent not measured: {e}"),
-    }
 
-    println!("| operation | clients | p50 (µs) | p99 (µs) | throughput (ops/s) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| operation | clients | p50 (µs) | p99 (µs) | p99/p50 | throughput (ops/s) |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.0} |",
-            r.what, r.clients, r.p50_us, r.p99_us, r.ops_per_s
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            r.what,
+            r.clients,
+            r.p50_us,
+            r.p99_us,
+            r.p99_us / r.p50_us,
+            r.ops_per_s
         );
     }
-    memory_bench();
+    ratios(&rows);
+    if opts.memory {
+        memory_bench();
+    }
 }
 
-/// ssh-agent: speak SSH_AGENTC_SIGN_REQUEST over its socket ourselves.
-fn ssh_agent_rows(dir: &Path) -> Result<Vec<Row>, String> {
-    let sock = dir.join("agent.sock");
-    let key = dir.join("id_ed25519");
-    let mut agent = Command::new("ssh-agent")
-        .arg("-a")
-        .arg(&sock)
-        .arg("-D")
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("ssh-agent: {e}"))?;
-    let result = (|| {
+/// The target ratios, computed from the rows.
+fn ratios(rows: &[Row]) {
+    let find = |what: &str, clients: usize| {
+        rows.iter()
+            .find(|r| r.what == what && r.clients == clients)
+            .map(|r| r.ops_per_s)
+    };
+    println!();
+    println!("| target | load | clients | value |");
+    println!("|---|---|---:|---:|");
+    for load in ["quiet", "CPU hog"] {
+        for name in ["Ed25519", "secp256k1 ECDSA"] {
+            let what = format!("{name}: keyholdd over the socket ({load})");
+            if let (Some(t32), Some(t2)) = (find(&what, 32), find(&what, 2)) {
+                println!(
+                    "| {name}: throughput at 32 clients / at 2 (>= 0.8) | {load} | 32 | {:.2} |",
+                    t32 / t2
+                );
+            }
+        }
+        let ed = format!("Ed25519: keyholdd over the socket ({load})");
+        let agent = format!("Ed25519: OpenSSH ssh-agent over its socket ({load})");
+        for r in rows.iter().filter(|r| r.what == ed) {
+            if let Some(a) = find(&agent, r.clients) {
+                println!(
+                    "| Ed25519 keyholdd / ssh-agent (>= 15) | {load} | {} | {:.1} |",
+                    r.clients,
+                    r.ops_per_s / a
+                );
+            }
+        }
+    }
+}
+
+/// A running ssh-agent holding one Ed25519 key.
+struct SshAgent {
+    agent: Child,
+    sock: PathBuf,
+    request: Vec<u8>,
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.agent.kill();
+        let _ = self.agent.wait();
+    }
+}
+
+impl SshAgent {
+    fn measure(&self, what: &str, clients_n: (usize, usize)) -> Row {
+        measure(
+            what,
+            clients_n,
+            || UnixStream::connect(&self.sock).unwrap(),
+            |s: &mut UnixStream| {
+                let r = agent_call(s, &self.request);
+                assert_eq!(r[0], 14, "SSH_AGENT_SIGN_RESPONSE");
+            },
+        )
+    }
+}
+
+impl SshAgent {
+    /// Starts ssh-agent with a fresh Ed25519 key; requests are
+    /// SSH_AGENTC_SIGN_REQUEST spoken over its socket directly.
+    fn start(dir: &Path) -> Result<Self, String> {
+        let sock = dir.join("agent.sock");
+        let key = dir.join("id_ed25519");
+        let agent = Command::new("ssh-agent")
+            .arg("-a")
+            .arg(&sock)
+            .arg("-D")
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("ssh-agent: {e}"))?;
+        let mut me = Self {
+            agent,
+            sock,
+            request: Vec::new(),
+        };
         let ok = Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
             .arg(&key)
@@ -226,7 +381,7 @@ fn ssh_agent_rows(dir: &Path) -> Result<Vec<Row>, String> {
             return Err("ssh-keygen failed".into());
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(&sock).is_err() {
+        while UnixStream::connect(&me.sock).is_err() {
             if Instant::now() > deadline {
                 return Err("ssh-agent socket did not appear".into());
             }
@@ -235,13 +390,13 @@ fn ssh_agent_rows(dir: &Path) -> Result<Vec<Row>, String> {
         let ok = Command::new("ssh-add")
             .arg("-q")
             .arg(&key)
-            .env("SSH_AUTH_SOCK", &sock)
+            .env("SSH_AUTH_SOCK", &me.sock)
             .status()
             .map_err(|e| e.to_string())?;
         if !ok.success() {
             return Err("ssh-add failed".into());
         }
-        let mut s = UnixStream::connect(&sock).map_err(|e| e.to_string())?;
+        let mut s = UnixStream::connect(&me.sock).map_err(|e| e.to_string())?;
         let ids = agent_call(&mut s, &[11]);
         if ids.first() != Some(&12) {
             return Err("no identities answer".into());
@@ -254,23 +409,9 @@ fn ssh_agent_rows(dir: &Path) -> Result<Vec<Row>, String> {
         req.extend_from_slice(&(MSG.len() as u32).to_be_bytes());
         req.extend_from_slice(MSG);
         req.extend_from_slice(&0u32.to_be_bytes());
-        let mut rows = Vec::new();
-        for clients in [1, 2] {
-            rows.push(measure(
-                "Ed25519: OpenSSH ssh-agent over its socket",
-                clients,
-                || UnixStream::connect(&sock).unwrap(),
-                |s: &mut UnixStream| {
-                    let r = agent_call(s, &req);
-                    assert_eq!(r[0], 14, "SSH_AGENT_SIGN_RESPONSE");
-                },
-            ));
-        }
-        Ok(rows)
-    })();
-    let _ = agent.kill();
-    let _ = agent.wait();
-    result
+        me.request = req;
+        Ok(me)
+    }
 }
 
 fn agent_call(s: &mut UnixStream, msg: &[u8]) -> Vec<u8> {

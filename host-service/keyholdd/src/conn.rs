@@ -46,6 +46,8 @@ pub(crate) struct Budget {
     cap: usize,
     used: Mutex<usize>,
     freed: Condvar,
+    /// Return free allocator memory when the budget drains (byte budgets).
+    trim_when_idle: bool,
 }
 
 impl Budget {
@@ -55,6 +57,7 @@ impl Budget {
             cap: cap.max(max_frame),
             used: Mutex::new(0),
             freed: Condvar::new(),
+            trim_when_idle: true,
         }
     }
 
@@ -62,6 +65,16 @@ impl Budget {
         self.used
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A plain counting semaphore of `n` units.
+    pub(crate) fn slots(n: usize) -> Self {
+        Self {
+            cap: n.max(1),
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+            trim_when_idle: false,
+        }
     }
 
     /// Bytes currently held.
@@ -104,7 +117,7 @@ impl Drop for Permit<'_> {
             *used == 0
         };
         self.budget.freed.notify_all();
-        if now_idle {
+        if now_idle && self.budget.trim_when_idle {
             // The large buffers were unmapped when freed (see `alloc.rs`);
             // also hand back what the allocator kept of smaller ones.
             crate::alloc::release_free_memory();
@@ -302,6 +315,13 @@ pub(crate) struct Request<'a> {
 /// Reads one request frame. The body buffer is allocated only after the
 /// announced length passed the limit (and, for a large frame, the global
 /// budget), and is zeroized when dropped.
+///
+/// The daemon blocks in `recvmsg` right away: it no longer polls before
+/// blocking (commit 3e1273c did). With one polling thread per connection,
+/// pollers outnumbered the CPUs as soon as a few clients were active, and
+/// the thread that had a request to answer waited behind them for a
+/// scheduler tick (the ~4.1 ms p99 of issue 10.5). Clients poll briefly,
+/// bounded (see `keyhold_client::Client`).
 pub(crate) fn read_request<'b>(
     stream: &UnixStream,
     limits: &Limits,
@@ -411,14 +431,37 @@ impl Activity for () {
 /// Serves requests until the peer leaves, misbehaves or the daemon stops.
 /// Each request is attributed by `check` to the process that wrote it.
 /// Returns the framing error that ended it, for the log.
+/// The shared limits every connection draws on.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Bytes of large frames held at once.
+    pub budget: Budget,
+    /// Large requests the engine works on at once (half the CPUs): small
+    /// requests always find a CPU, so a stream of maximum-size frames
+    /// delays others by at most what those few take, not a scheduler
+    /// queue of them.
+    pub large_lanes: Budget,
+}
+
+impl Shared {
+    pub(crate) fn new(max_inflight: usize, max_frame: usize) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            budget: Budget::new(max_inflight, max_frame),
+            large_lanes: Budget::slots(cpus / 2),
+        }
+    }
+}
+
 pub(crate) fn serve(
     stream: &UnixStream,
     check: &mut SenderCheck,
     engine: &Keyhold,
     limits: &Limits,
-    budget: &Budget,
+    shared: &Shared,
     activity: &dyn Activity,
 ) -> FrameError {
+    let budget = &shared.budget;
     loop {
         let fresh = check.is_fresh();
         let request = match read_request(stream, limits, budget) {
@@ -444,7 +487,25 @@ pub(crate) fn serve(
             }
         };
         let Request { body, permit, .. } = request;
+        let lane = if body.len() > SMALL_FRAME {
+            match shared
+                .large_lanes
+                .acquire(1, Instant::now() + limits.frame_timeout)
+            {
+                Some(lane) => Some(lane),
+                None => {
+                    let e = FrameError::Busy;
+                    if let Some((code, message)) = e.response(limits) {
+                        refuse(stream, code, &message, limits);
+                    }
+                    return e;
+                }
+            }
+        } else {
+            None
+        };
         let response = Zeroizing::new(engine.handle(&caller, &body));
+        drop(lane);
         drop(body);
         let written = write_response(stream, &response, limits);
         drop(response);

@@ -1,6 +1,6 @@
 //! The accept loop, connection threads, the audit flusher and shutdown.
 
-use crate::conn::{self, Activity, Budget, FrameError, Limits};
+use crate::conn::{self, Activity, FrameError, Limits, Shared};
 use crate::peer::{self, DigestCache, SenderCheck};
 use crate::socket::{self, BoundSocket};
 use crate::{DaemonError, DaemonOptions, hardening};
@@ -40,15 +40,15 @@ macro_rules! log_error {
 struct ConnState {
     /// Working on a request (read complete, response not yet written).
     busy: AtomicBool,
-    /// When it last finished a request or was accepted (ms since start).
-    last_active_ms: AtomicU64,
-    /// Has answered at least one request.
-    served: AtomicBool,
+    /// When it last finished a request or was accepted (µs since start).
+    last_active_us: AtomicU64,
 }
 
 struct Entry {
     stream: UnixStream,
     uid: u32,
+    /// The connecting process (`SO_PEERCRED`), for eviction only.
+    pid: u32,
     state: Arc<ConnState>,
 }
 
@@ -68,10 +68,10 @@ struct Registry {
 ///   [`RESERVE_FLOOR`] connections, so uids that fill their quotas cannot
 ///   take the slots another uid needs to get in at all.
 /// - A uid at its limit that opens one more connection gets it by closing
-///   its own least recently active *idle* connection (not one working on a
-///   request): a client holding idle connections only competes with itself,
-///   and a legitimate client of the same uid, which is active, is the last
-///   to be closed. With nothing idle to close, the new connection is
+///   one of its own *idle* connections (not one working on a request),
+///   chosen by [`victim`]: from its process holding the most, least
+///   recently active first. A process hoarding connections only competes
+///   with itself. With nothing idle to close, the new connection is
 ///   refused with `UNAVAILABLE`.
 #[derive(Debug, Clone, Copy)]
 struct Quota {
@@ -118,12 +118,13 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
     /// Decides on a new connection from `uid` (registry locked by caller).
     fn admission(&self, live: &HashMap<u64, Entry>, uid: u32) -> Admission {
+        // (The per-process choice of a victim is in `victim`.)
         let q = self.quota;
         let total = live.len();
         let mine = live.values().filter(|e| e.uid == uid).count();
@@ -139,18 +140,31 @@ impl Registry {
         let Some(why) = over else {
             return Admission::Admit;
         };
-        // Make room by closing this uid's least recently active idle one,
-        // preferring one that never completed a request (held, not used).
-        live.iter()
-            .filter(|(_, e)| e.uid == uid && !e.state.busy.load(Ordering::Acquire))
-            .min_by_key(|(_, e)| {
-                (
-                    e.state.served.load(Ordering::Relaxed),
-                    e.state.last_active_ms.load(Ordering::Relaxed),
-                )
-            })
-            .map_or(Admission::Refuse(why), |(id, _)| Admission::Evict(*id))
+        victim(live, uid).map_or(Admission::Refuse(why), Admission::Evict)
     }
+}
+
+/// The connection a uid at its limit gives up for a new one: an idle one
+/// (not working on a request) of the process of that uid holding the most
+/// connections, the least recently active of those. So a process that
+/// hoards connections only ever displaces its own, never those of another
+/// process of the same user (a legitimate client holding one or a few);
+/// among equals, a newcomer counts as active from the moment it is
+/// accepted, and a client served microseconds ago is the last to go.
+fn victim(live: &HashMap<u64, Entry>, uid: u32) -> Option<u64> {
+    let mut per_pid: HashMap<u32, usize> = HashMap::new();
+    for e in live.values().filter(|e| e.uid == uid) {
+        *per_pid.entry(e.pid).or_default() += 1;
+    }
+    live.iter()
+        .filter(|(_, e)| e.uid == uid && !e.state.busy.load(Ordering::Acquire))
+        .min_by_key(|(_, e)| {
+            (
+                std::cmp::Reverse(per_pid.get(&e.pid).copied().unwrap_or(0)),
+                e.state.last_active_us.load(Ordering::Relaxed),
+            )
+        })
+        .map(|(id, _)| *id)
 }
 
 /// The registry's view of one connection's activity.
@@ -165,9 +179,8 @@ impl Activity for Tracker<'_> {
     }
     fn idle(&self) {
         self.state
-            .last_active_ms
-            .store(self.registry.now_ms(), Ordering::Relaxed);
-        self.state.served.store(true, Ordering::Relaxed);
+            .last_active_us
+            .store(self.registry.now_us(), Ordering::Relaxed);
         self.state.busy.store(false, Ordering::Release);
     }
 }
@@ -254,13 +267,16 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     };
     let registry = Arc::new(Registry::new(quota));
     let digests = Arc::new(DigestCache::new());
-    let budget = Arc::new(Budget::new(options.max_inflight(), limits.max_frame));
+    let budget = Arc::new(Shared::new(options.max_inflight(), limits.max_frame));
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
 
     let outcome = accept_loop(&bound, &signal_rx, |stream| {
         threads.retain(|t| !t.is_finished());
-        let uid = match rustix::net::sockopt::socket_peercred(&stream) {
-            Ok(c) => c.uid.as_raw(),
+        let (uid, pid) = match rustix::net::sockopt::socket_peercred(&stream) {
+            Ok(c) => (
+                c.uid.as_raw(),
+                u32::try_from(rustix::process::Pid::as_raw(Some(c.pid))).unwrap_or(0),
+            ),
             Err(e) => {
                 log_error!("SO_PEERCRED on a new connection: {e}");
                 return;
@@ -288,8 +304,8 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
             }
             let state = Arc::new(ConnState::default());
             state
-                .last_active_ms
-                .store(registry.now_ms(), Ordering::Relaxed);
+                .last_active_us
+                .store(registry.now_us(), Ordering::Relaxed);
             let id = registry.next.fetch_add(1, Ordering::Relaxed);
             match stream.try_clone() {
                 Ok(clone) => {
@@ -298,6 +314,7 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
                         Entry {
                             stream: clone,
                             uid,
+                            pid,
                             state: Arc::clone(&state),
                         },
                     );
@@ -391,7 +408,7 @@ fn spawn_connection(
     engine: &Arc<Keyhold>,
     registry: &Arc<Registry>,
     digests: &Arc<DigestCache>,
-    budget: &Arc<Budget>,
+    budget: &Arc<Shared>,
     limits: Limits,
     quiet: bool,
 ) -> io::Result<JoinHandle<()>> {
@@ -437,7 +454,7 @@ fn serve_connection(
     stream: &UnixStream,
     engine: &Keyhold,
     digests: &DigestCache,
-    budget: &Budget,
+    budget: &Shared,
     tracker: &Tracker<'_>,
     accepted_at: Duration,
     limits: &Limits,
