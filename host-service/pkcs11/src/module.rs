@@ -21,7 +21,8 @@ use crate::objects::{
 };
 use cryptoki_sys::*;
 use keyhold_client::core::{
-    Algorithm, KeyId, KeyInfo, KeyOptions, KeyOrigin, KeyRef, KeySpec, PublicKeyFormat,
+    Algorithm, KeyId, KeyInfo, KeyOptions, KeyOrigin, KeyRef, KeySpec, Operation, OperationSet,
+    PublicKeyFormat,
 };
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -147,6 +148,20 @@ struct Requested {
     label: Option<String>,
     ec_params: Option<Vec<u8>>,
     value_len: Option<CK_ULONG>,
+    /// Operations a usage attribute set to false takes away.
+    denied: Vec<Operation>,
+}
+
+/// The daemon operation behind a PKCS#11 usage attribute.
+fn usage_operation(t: CK_ATTRIBUTE_TYPE) -> Option<Operation> {
+    match t {
+        CKA_SIGN => Some(Operation::Sign),
+        CKA_VERIFY => Some(Operation::Verify),
+        CKA_DERIVE => Some(Operation::Agree),
+        CKA_ENCRYPT => Some(Operation::Encrypt),
+        CKA_DECRYPT => Some(Operation::Decrypt),
+        _ => None,
+    }
 }
 
 /// A key as it would be once generated, to compare template booleans with.
@@ -180,15 +195,33 @@ fn check_template(
     algorithm: Algorithm,
     into: &mut Requested,
 ) -> CkResult<()> {
+    for (ty, v) in t {
+        check_attribute(*ty, v, class, algorithm, into).inspect_err(|Rv(rv)| {
+            // Diagnostics name the attribute type only, never its value.
+            if std::env::var_os("KEYHOLD_PKCS11_DEBUG").is_some() {
+                eprintln!("keyhold-pkcs11: template attribute {ty:#x} refused with {rv:#x}");
+            }
+        })?;
+    }
+    Ok(())
+}
+
+fn check_attribute(
+    ty: CK_ATTRIBUTE_TYPE,
+    v: &[u8],
+    class: Class,
+    algorithm: Algorithm,
+    into: &mut Requested,
+) -> CkResult<()> {
     let proto = prototype(algorithm);
     let ck_class = match class {
         Class::Private => CKO_PRIVATE_KEY,
         Class::Public => CKO_PUBLIC_KEY,
         Class::Secret => CKO_SECRET_KEY,
     };
-    for (ty, v) in t {
-        let bad = Err(Rv(CKR_ATTRIBUTE_VALUE_INVALID));
-        match *ty {
+    let bad = Err(Rv(CKR_ATTRIBUTE_VALUE_INVALID));
+    {
+        match ty {
             CKA_CLASS => {
                 if template_ulong(v) != Some(ck_class) {
                     return Err(Rv(CKR_TEMPLATE_INCONSISTENT));
@@ -213,7 +246,7 @@ fn check_template(
             }
             CKA_LABEL => {
                 let label =
-                    String::from_utf8(v.clone()).map_err(|_| Rv(CKR_ATTRIBUTE_VALUE_INVALID))?;
+                    String::from_utf8(v.to_vec()).map_err(|_| Rv(CKR_ATTRIBUTE_VALUE_INVALID))?;
                 if into.label.as_ref().is_some_and(|l| *l != label) {
                     return Err(Rv(CKR_TEMPLATE_INCONSISTENT));
                 }
@@ -223,7 +256,7 @@ fn check_template(
                 return Err(Rv(CKR_ATTRIBUTE_READ_ONLY));
             }
             CKA_VALUE | CKA_EC_POINT => return Err(Rv(CKR_TEMPLATE_INCONSISTENT)),
-            CKA_EC_PARAMS if class != Class::Secret => into.ec_params = Some(v.clone()),
+            CKA_EC_PARAMS if class != Class::Secret => into.ec_params = Some(v.to_vec()),
             CKA_VALUE_LEN if class == Class::Secret => {
                 into.value_len = Some(template_ulong(v).ok_or(Rv(CKR_ATTRIBUTE_VALUE_INVALID))?)
             }
@@ -234,8 +267,19 @@ fn check_template(
             }
             other => match proto.attribute(class, other) {
                 Attr::Value(have) if have.len() == 1 => {
-                    if template_bool(v) != template_bool(&have) {
-                        return bad;
+                    let want = template_bool(v).ok_or(Rv(CKR_ATTRIBUTE_VALUE_INVALID))?;
+                    if want != template_bool(&have).unwrap_or(false) {
+                        // A usage the key would have may be switched off:
+                        // the daemon's policy then refuses that operation.
+                        match (want, usage_operation(other)) {
+                            (false, Some(op)) => into.denied.push(op),
+                            // pkcs11-tool asks for CKA_DERIVE on both halves
+                            // of every EC pair by default. A key that cannot
+                            // derive (a public half, Ed25519) is created all
+                            // the same and reports CKA_DERIVE false.
+                            (true, Some(Operation::Agree)) => {}
+                            _ => return bad,
+                        }
                     }
                 }
                 Attr::Invalid => return Err(Rv(CKR_ATTRIBUTE_TYPE_INVALID)),
@@ -671,9 +715,17 @@ impl Module {
     fn generate(
         &mut self,
         algorithm: Algorithm,
-        label: Option<String>,
+        req: Requested,
     ) -> CkResult<Vec<CK_OBJECT_HANDLE>> {
-        let options = KeyOptions::alias(label.unwrap_or_else(fresh_alias));
+        let mut options = KeyOptions::alias(req.label.unwrap_or_else(fresh_alias));
+        if !req.denied.is_empty() {
+            let allowed: Vec<Operation> = Operation::ALL
+                .iter()
+                .copied()
+                .filter(|op| !req.denied.contains(op))
+                .collect();
+            options.policy.allowed_operations = Some(OperationSet::of(&allowed));
+        }
         let info = self.link.call(KeyContext::Object, |c| {
             c.generate_key(KeySpec::Single(algorithm), &options)
         })?;
@@ -713,7 +765,7 @@ impl Module {
         let mut req = Requested::default();
         check_template(public, Class::Public, algorithm, &mut req)?;
         check_template(private, Class::Private, algorithm, &mut req)?;
-        let handles = self.generate(algorithm, req.label)?;
+        let handles = self.generate(algorithm, req)?;
         match handles.as_slice() {
             [private, public] => Ok((*public, *private)),
             _ => Err(Rv(CKR_GENERAL_ERROR)),
@@ -744,7 +796,7 @@ impl Module {
             Some(32) => {}
             Some(_) => return Err(Rv(CKR_KEY_SIZE_RANGE)),
         }
-        let handles = self.generate(algorithm, req.label)?;
+        let handles = self.generate(algorithm, req)?;
         handles.first().copied().ok_or(Rv(CKR_GENERAL_ERROR))
     }
 }

@@ -72,3 +72,34 @@ fn two_labels_must_agree() {
 fn ulong_of(v: CK_ULONG) -> Vec<u8> {
     v.to_ne_bytes().to_vec()
 }
+
+#[test]
+fn usage_switched_off_becomes_policy() {
+    let mut r = Requested::default();
+    let t = vec![
+        attr(CKA_DERIVE, vec![CK_FALSE]),
+        attr(CKA_SIGN, vec![CK_FALSE]),
+    ];
+    check_template(&t, Class::Private, Algorithm::P256, &mut r).unwrap();
+    assert_eq!(r.denied, vec![Operation::Agree, Operation::Sign]);
+    // CKA_DERIVE asked of a key that cannot derive is accepted (pkcs11-tool
+    // asks it by default) and reported false; other usages are refused.
+    let mut r = Requested::default();
+    check_template(
+        &vec![attr(CKA_DERIVE, vec![CK_TRUE])],
+        Class::Private,
+        Algorithm::Ed25519,
+        &mut r,
+    )
+    .unwrap();
+    assert!(r.denied.is_empty());
+    assert_eq!(
+        check_template(
+            &vec![attr(CKA_ENCRYPT, vec![CK_TRUE])],
+            Class::Public,
+            Algorithm::Ed25519,
+            &mut r
+        ),
+        Err(Rv(CKR_ATTRIBUTE_VALUE_INVALID))
+    );
+}
