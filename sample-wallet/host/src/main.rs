@@ -81,6 +81,19 @@ fn main() -> ExitCode {
         return serve_daemon();
     }
     let args = Args::parse();
+    // Refuse a mnemonic on the command line before starting anything.
+    if !args.insecure_secret_in_argv
+        && args
+            .mnemonic
+            .as_deref()
+            .is_some_and(|m| m != "-" && !m.is_empty())
+    {
+        eprintln!(
+            "keyhold-sample-wallet: {}",
+            keyhold_client::argv_secret_refused("the mnemonic")
+        );
+        return ExitCode::FAILURE;
+    }
     match run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
