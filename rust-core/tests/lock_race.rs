@@ -2,6 +2,7 @@
 //! hardware takes tens to hundreds of milliseconds): the key must not be
 //! cached again after the lock, and a key deleted meanwhile must not come
 //! back from the cache.
+#![allow(clippy::unwrap_used)] // test helpers unwrap by design
 
 use keyhold_core::{
     Algorithm, Caller, Config, Error, KeyOptions, KeyRef, KeyRequest, KeySpec, Keyhold,
