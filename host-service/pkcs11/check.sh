@@ -16,7 +16,8 @@
 #   p11tool listing, a PyKCS11 script (generate, sign single and multi-part,
 #   verify, CKA_VALUE refused), OpenSSL signing through the pkcs11 engine
 #   (libp11), and ssh-keygen -D plus a login to a loopback sshd with the
-#   token's P-256 key (Keyhold only: SoftHSM2 would need its PIN typed).
+#   token's P-256 key through ssh-agent (Keyhold only: SoftHSM2 would need
+#   its PIN typed).
 #
 # Then compares which checks passed for the two modules: Keyhold must pass
 # every check SoftHSM2 passes. Prints "KEYHOLD-TESTS: N passed, M failed"
@@ -43,7 +44,9 @@ py=/usr/bin/python3 # Debian's python, where python3-pykcs11 lives
 work="$(mktemp -d)"
 daemon_pid=""
 sshd_pid=""
+agent_pid=""
 cleanup() {
+    if [ -n "$agent_pid" ]; then kill "$agent_pid" 2>/dev/null || true; fi
     if [ -n "$sshd_pid" ]; then kill "$sshd_pid" 2>/dev/null || true; fi
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; fi
     wait 2>/dev/null || true
@@ -196,10 +199,28 @@ ssh_login() {
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
         sleep 0.1
     done
-    local out
-    out="$(ssh -F /dev/null -I "$module" -o IdentitiesOnly=yes -o BatchMode=yes \
-        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$port" \
-        "$(id -un)@127.0.0.1" 'echo keyhold-ssh-ok' 2>&1)" || { echo "$out"; cat "$work/sshd/log"; kill "$sshd_pid"; sshd_pid=""; return 1; }
+    # The token's key through ssh-agent (ssh-add -s loads the module into
+    # the agent; the empty askpass answers its PIN prompt: no PIN needed).
+    # Bookworm's `ssh -I` fetches the key but does not offer it; see README.
+    printf '#!/bin/sh\necho\n' >"$work/askpass"
+    chmod +x "$work/askpass"
+    eval "$(ssh-agent -s -P "$module")" >/dev/null
+    agent_pid="$SSH_AGENT_PID"
+    SSH_ASKPASS="$work/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=none \
+        ssh-add -s "$module" </dev/null
+    ssh-add -L
+    local out rc=0
+    out="$(ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -p "$port" "$(id -un)@127.0.0.1" 'echo keyhold-ssh-ok' 2>&1)" || rc=$?
+    ssh-agent -k >/dev/null
+    agent_pid=""
+    if [ "$rc" -ne 0 ]; then
+        echo "$out"
+        cat "$work/sshd/log"
+        kill "$sshd_pid"
+        sshd_pid=""
+        return 1
+    fi
     kill "$sshd_pid"
     wait "$sshd_pid" 2>/dev/null || true
     sshd_pid=""
