@@ -396,3 +396,85 @@ fn a_bound_key_serves_only_requests_written_by_the_bound_program() {
         "write-exec runs with the daemon stopped were identified as {BOUND} ({stale} found)"
     );
 }
+
+/// Run as an unprivileged uid: try to claim another process's pid in
+/// `SCM_CREDENTIALS`, then send honestly; report both outcomes.
+#[test]
+#[ignore = "helper: runs only as a child process of another test"]
+fn forger_role() {
+    let Some(socket) = std::env::var_os(SOCKET_ENV) else {
+        return;
+    };
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, UCred, sendmsg};
+    use std::mem::MaybeUninit;
+    let mut s = UnixStream::connect(PathBuf::from(socket)).unwrap();
+    expect_greeting(&mut s);
+    let frame = frame::encode(&wire::list_keys_request(1)).unwrap();
+    let send_as = |pid: i32| {
+        let cred = UCred {
+            pid: rustix::process::Pid::from_raw(pid).unwrap(),
+            uid: rustix::process::getuid(),
+            gid: rustix::process::getgid(),
+        };
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        assert!(control.push(SendAncillaryMessage::ScmCredentials(cred)));
+        sendmsg(
+            &s,
+            &[std::io::IoSlice::new(&frame)],
+            &mut control,
+            SendFlags::empty(),
+        )
+    };
+    match send_as(1) {
+        Err(e) => println!("RESULT forged:{e:?}"),
+        Ok(_) => println!("RESULT forged:sent"),
+    }
+    let me = i32::try_from(std::process::id()).unwrap();
+    send_as(me).unwrap();
+    println!("RESULT honest:{}", outcome(&mut s));
+}
+
+#[test]
+fn the_kernel_refuses_credentials_naming_another_process() {
+    // man 7 unix, SCM_CREDENTIALS: a sender may name only its own pid
+    // unless it has CAP_SYS_ADMIN (net/core/scm.c, scm_check_creds).
+    if !common::is_root() {
+        eprintln!("skipped: running a process as another uid needs root");
+        return;
+    }
+    let d = TestDaemon::start(&["--socket-mode", "0666"]);
+    std::fs::set_permissions(
+        d.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let forger = attacker_binary(d.dir.path());
+    let out = Command::new(&forger)
+        .args([
+            "forger_role",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SOCKET_ENV, &d.socket)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.find("RESULT ").map(|at| &l[at + 7..]))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "forged:Os { code: 1, kind: PermissionDenied, message: \"Operation not permitted\" }",
+            "honest:ok"
+        ],
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
