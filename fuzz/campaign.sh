@@ -63,6 +63,7 @@ for ((l = 0; l < lanes; l++)); do
     pids+=("$!")
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+rm -rf "$out/bin" # ~70 MB per target; the logs stay
 
 failed=0
 printf '%-16s %8s %12s %9s %8s %8s %8s %s\n' target seconds executions exec/s cov ft corpus result | tee "$out/summary.txt"
