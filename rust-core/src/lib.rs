@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod hd;
 mod integrity;
+mod kat;
 mod key;
 mod policy;
 mod protocol;

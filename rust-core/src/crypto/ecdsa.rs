@@ -118,7 +118,7 @@ pub(super) fn sign_k256(
 
 /// BIP340 signature of `msg` with explicit `aux_rand` (used by the KATs and
 /// the BIP340 vector tests; production callers pass fresh randomness).
-pub(super) fn bip340_sign(
+pub(crate) fn bip340_sign(
     k: &k256::ecdsa::SigningKey,
     msg: &[u8],
     aux: &[u8; AUX_LEN],

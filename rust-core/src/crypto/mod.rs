@@ -7,10 +7,9 @@
 //! by Ed25519 (pure EdDSA has no prehash form here).
 
 mod agree;
-mod ecdsa;
+pub(crate) mod ecdsa;
 mod eddsa;
-pub(crate) mod selftest;
-mod symmetric;
+pub(crate) mod symmetric;
 
 use crate::Result;
 use crate::algorithm::{Algorithm, SignatureScheme};
@@ -229,12 +228,6 @@ impl PublicKey {
         }
     }
 
-    /// Parses the canonical or any common encoding for `algorithm`: SEC1
-    /// (compressed or uncompressed), raw 32 bytes (Ed25519, X25519), or SPKI DER.
-    pub fn parse(algorithm: Algorithm, bytes: &[u8]) -> Result<Self> {
-        crate::encoding::parse_public_key(algorithm, bytes)
-    }
-
     /// The canonical bytes stored in key metadata: SEC1 compressed (33) or raw (32).
     pub fn canonical_bytes(&self) -> Vec<u8> {
         match self {
@@ -264,14 +257,7 @@ impl PublicKey {
             )),
         }
     }
-
-    /// Encodes in `format` (all but `Xpub`, which needs an HD node).
-    pub fn encode(&self, format: crate::algorithm::PublicKeyFormat) -> Result<EncodedPublicKey> {
-        crate::encoding::encode_public_key(self, format)
-    }
 }
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod vectors_tests;

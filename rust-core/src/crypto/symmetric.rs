@@ -62,7 +62,7 @@ pub(crate) fn aes_gcm_encrypt(key: &SecretBytes, plaintext: &[u8], aad: &[u8]) -
 /// AES-256-GCM with an explicit nonce, output `nonce || ct || tag`. Only for
 /// `aes_gcm_encrypt`, the known-answer tests and the vector tests: a nonce
 /// must never repeat under one key.
-pub(super) fn aes_gcm_seal(
+pub(crate) fn aes_gcm_seal(
     key: &[u8],
     nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
@@ -90,7 +90,7 @@ pub(crate) fn aes_gcm_decrypt(key: &SecretBytes, sealed: &[u8], aad: &[u8]) -> R
     aes_gcm_open(key.expose(), sealed, aad)
 }
 
-pub(super) fn aes_gcm_open(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<SecretBytes> {
+pub(crate) fn aes_gcm_open(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<SecretBytes> {
     if sealed.len() < NONCE_LEN + TAG_LEN {
         return Err(Error::DecryptionFailed);
     }
@@ -109,7 +109,7 @@ pub(crate) fn hmac_sha256(key: &SecretBytes, message: &[u8]) -> [u8; 32] {
     hmac_sha256_raw(key.expose(), message)
 }
 
-pub(super) fn hmac_sha256_raw(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sha256_raw(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
         .expect("HMAC accepts keys of every length");
     mac.update(message);

@@ -54,6 +54,19 @@ fn incompatible(key: &PublicKey, format: PublicKeyFormat) -> Error {
     ))
 }
 
+/// [`encode_public_key`] as a method (`pk.encode(format)`) for the layers
+/// above this one; `crypto` itself does not know the formats.
+pub(crate) trait EncodePublicKey {
+    /// Encodes in `format` (all but `Xpub`, which needs an HD node).
+    fn encode(&self, format: PublicKeyFormat) -> Result<EncodedPublicKey>;
+}
+
+impl EncodePublicKey for PublicKey {
+    fn encode(&self, format: PublicKeyFormat) -> Result<EncodedPublicKey> {
+        encode_public_key(self, format)
+    }
+}
+
 /// Encodes `key` in `format`; `IncompatibleKey` when the format does not fit
 /// the algorithm (e.g. an Ethereum address of an Ed25519 key), `InvalidArgument` for `Xpub`.
 pub(crate) fn encode_public_key(

@@ -105,7 +105,7 @@ impl Keyhold {
         sealer: Arc<dyn Sealer>,
         config: Config,
     ) -> Result<Self> {
-        crate::crypto::selftest::run_known_answer_tests()?;
+        crate::kat::run_known_answer_tests()?;
         let attached =
             attach::attach(store.as_mut(), sealer.as_ref(), &config.sealer_retry_delays)?;
         let integrity = Arc::new(StoreIntegrity::derive(&attached.store_key));

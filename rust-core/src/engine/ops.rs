@@ -7,6 +7,7 @@ use super::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeySpe
 use crate::algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, SignatureScheme};
 use crate::caller::Caller;
 use crate::crypto::{self, EncodedPublicKey, Payload, PrivateKey, PublicKey};
+use crate::encoding::{EncodePublicKey as _, parse_public_key};
 use crate::hd::{DerivationPath, ExtendedPrivateKey};
 use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 use crate::policy::{ChildOf, KeyPolicy};
@@ -272,7 +273,7 @@ impl Keyhold {
             {
                 return Err(incompatible(&loaded.info, "agree"));
             }
-            let peer = PublicKey::parse(private.algorithm(), peer_public_key)?;
+            let peer = parse_public_key(private.algorithm(), peer_public_key)?;
             let source_used = self.consume_use(&loaded.info)?;
             let shared = private.diffie_hellman(&peer)?;
             let derived = crypto::hkdf_sha256(shared.expose(), &kdf.salt, &kdf.info, length)?;
@@ -566,7 +567,7 @@ impl Keyhold {
             Err(Error::KeyNotFound(_)) => {}
             Err(e) => return Err(e),
         }
-        crypto::selftest::pairwise_consistency(new.material.root_key())?;
+        crate::kat::pairwise_consistency(new.material.root_key())?;
         let info = KeyInfo {
             id: KeyId::random()?,
             alias,
@@ -680,7 +681,7 @@ fn stored_public_key(info: &KeyInfo) -> Result<PublicKey> {
             info.algorithm
         )));
     }
-    PublicKey::parse(info.algorithm, &info.public_key).map_err(|e| {
+    parse_public_key(info.algorithm, &info.public_key).map_err(|e| {
         Error::CorruptKeyRecord(format!(
             "stored public key of {} does not parse: {e}",
             info.id

@@ -5,8 +5,6 @@
 mod extended;
 mod mnemonic;
 mod path;
-#[cfg(test)]
-mod vectors_tests;
 
 pub(crate) use extended::{ExtendedPrivateKey, hash160};
 pub(crate) use mnemonic::mnemonic_to_seed;

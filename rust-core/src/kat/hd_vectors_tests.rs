@@ -12,10 +12,11 @@
 //! - BIP84 (bitcoin/bips `bip-0084.mediawiki`, "Test vectors"): the
 //!   P2WPKH addresses of the "abandon … about" mnemonic (inline below).
 
-use super::*;
 use crate::ErrorCode;
 use crate::algorithm::{HdScheme, PublicKeyFormat};
 use crate::crypto::PublicKey;
+use crate::encoding::EncodePublicKey as _;
+use crate::hd::*;
 
 fn hx(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap()

@@ -16,8 +16,9 @@
 //! - Keccak-256: the empty-string digest (Ethereum yellow paper `KEC("")`);
 //! - BIP32: bitcoin/bips `bip-0032.mediawiki` test vector 1, chain m/0H.
 
-use super::{Payload, PrivateKey, PublicKey};
 use crate::algorithm::{Algorithm, HdScheme, SignatureScheme};
+use crate::crypto::{Payload, PrivateKey, ecdsa, symmetric};
+use crate::encoding::parse_public_key;
 use crate::secret::SecretBytes;
 use crate::{Error, Result};
 
@@ -108,7 +109,7 @@ fn kat_bip340() -> Result<()> {
     let mut aux = [0u8; 32];
     aux[31] = 1;
     let msg = h("243f6a8885a308d313198a2e03707344a4093822299f31d0082efa98ec4e6c89")?;
-    let sig = super::ecdsa::bip340_sign(k, &msg, &aux).map_err(|_| fail(what))?;
+    let sig = ecdsa::bip340_sign(k, &msg, &aux).map_err(|_| fail(what))?;
     check(
         sig == h(concat!(
             "6896bd60eeae296db48a229ff71dfe071bde413e6d43f917dc8dcf8c78de3341",
@@ -116,7 +117,7 @@ fn kat_bip340() -> Result<()> {
         ))?,
         what,
     )?;
-    let public = PublicKey::parse(
+    let public = parse_public_key(
         Algorithm::Secp256k1,
         &h("dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659")?,
     )
@@ -217,7 +218,7 @@ fn kat_x25519() -> Result<()> {
             )?),
         what,
     )?;
-    let bob = PublicKey::parse(
+    let bob = parse_public_key(
         Algorithm::X25519,
         &h("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")?,
     )
@@ -230,7 +231,7 @@ fn kat_x25519() -> Result<()> {
         what,
     )?;
     // A low-order peer point must be refused, not yield zeros.
-    let zero = PublicKey::parse(Algorithm::X25519, &[0u8; 32]).map_err(|_| fail(what))?;
+    let zero = parse_public_key(Algorithm::X25519, &[0u8; 32]).map_err(|_| fail(what))?;
     check(alice.diffie_hellman(&zero).is_err(), what)
 }
 
@@ -261,7 +262,7 @@ fn kat_ecdh() -> Result<()> {
     ];
     for (algorithm, what, private, public, shared) in cases {
         let key = PrivateKey::from_bytes(algorithm, &h(private)?).map_err(|_| fail(what))?;
-        let peer = PublicKey::parse(algorithm, &h(public)?).map_err(|_| fail(what))?;
+        let peer = parse_public_key(algorithm, &h(public)?).map_err(|_| fail(what))?;
         let secret = key.diffie_hellman(&peer).map_err(|_| fail(what))?;
         check(secret.ct_eq(&h(shared)?), what)?;
     }
@@ -276,29 +277,29 @@ fn kat_aes_gcm() -> Result<()> {
         .map_err(|_| fail(what))?;
     let aad = h("00000000ffffffff")?;
     let pt = h("00010203040506070809")?;
-    let sealed = super::symmetric::aes_gcm_seal(&key, &nonce, &pt, &aad).map_err(|_| fail(what))?;
+    let sealed = symmetric::aes_gcm_seal(&key, &nonce, &pt, &aad).map_err(|_| fail(what))?;
     let expected =
         h("00112233445566778899aabbe27abdd2d2a53d2f136b9a4a2579529301bcfb71c78d4060f52c")?;
     check(sealed == expected, what)?;
-    let opened = super::symmetric::aes_gcm_open(&key, &sealed, &aad).map_err(|_| fail(what))?;
+    let opened = symmetric::aes_gcm_open(&key, &sealed, &aad).map_err(|_| fail(what))?;
     check(opened.ct_eq(&pt), what)?;
     let mut tampered = sealed;
     if let Some(last) = tampered.last_mut() {
         *last ^= 1;
     }
     check(
-        super::symmetric::aes_gcm_open(&key, &tampered, &aad).is_err(),
+        symmetric::aes_gcm_open(&key, &tampered, &aad).is_err(),
         what,
     )
 }
 
 fn kat_mac_kdf() -> Result<()> {
-    let mac = super::symmetric::hmac_sha256_raw(b"Jefe", b"what do ya want for nothing?");
+    let mac = symmetric::hmac_sha256_raw(b"Jefe", b"what do ya want for nothing?");
     check(
         mac.as_slice() == h("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")?,
         "HMAC-SHA256",
     )?;
-    let okm = super::hkdf_sha256(
+    let okm = symmetric::hkdf_sha256(
         &[0x0b; 22],
         &h("000102030405060708090a0b0c")?,
         &h("f0f1f2f3f4f5f6f7f8f9")?,
@@ -374,10 +375,10 @@ pub(crate) fn pairwise_consistency(key: &PrivateKey) -> Result<()> {
             }
         }
         PrivateKey::Aes256Gcm(k) => {
-            let sealed = super::aes_gcm_encrypt(k, PCT_MESSAGE, b"pct").map_err(|_| fail())?;
+            let sealed = symmetric::aes_gcm_encrypt(k, PCT_MESSAGE, b"pct").map_err(|_| fail())?;
             let opened: SecretBytes =
-                super::aes_gcm_decrypt(k, &sealed, b"pct").map_err(|_| fail())?;
-            let wrong_aad = super::aes_gcm_decrypt(k, &sealed, b"PCT");
+                symmetric::aes_gcm_decrypt(k, &sealed, b"pct").map_err(|_| fail())?;
+            let wrong_aad = symmetric::aes_gcm_decrypt(k, &sealed, b"PCT");
             if opened.ct_eq(PCT_MESSAGE)
                 && sealed[12..].len() > PCT_MESSAGE.len()
                 && wrong_aad.is_err()
@@ -391,5 +392,8 @@ pub(crate) fn pairwise_consistency(key: &PrivateKey) -> Result<()> {
 }
 
 #[cfg(test)]
-#[path = "selftest_tests.rs"]
+mod crypto_vectors_tests;
+#[cfg(test)]
+mod hd_vectors_tests;
+#[cfg(test)]
 mod tests;

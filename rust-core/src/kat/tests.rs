@@ -1,4 +1,5 @@
 use super::*;
+use crate::algorithm::Algorithm;
 
 #[test]
 fn known_answer_tests_pass() {
