@@ -71,6 +71,9 @@ pub enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt with an AES-256-GCM key (hex in, hex out).
     Decrypt(DecryptArgs),
+    /// Key agreement (secp256k1/P-256 ECDH, X25519) then HKDF-SHA256: prints
+    /// the output in hex, or stores it as a new AES-256-GCM key with --alias.
+    Agree(AgreeArgs),
     /// List your keys.
     List,
     /// Delete a key.
@@ -254,6 +257,30 @@ pub struct EncryptArgs {
     /// Associated data in hex (authenticated, not encrypted).
     #[arg(long, value_name = "HEX", value_parser = parse_hex, default_value = "")]
     pub aad_hex: Hex,
+}
+
+/// `keyhold agree`
+#[derive(Debug, Args)]
+pub struct AgreeArgs {
+    /// Agreement key alias, or id:<16 hex digits>.
+    pub name: String,
+    /// The peer's public key in hex (SEC1 for secp256k1 and P-256, 32 raw bytes for X25519).
+    #[arg(long, value_name = "HEX", value_parser = parse_hex)]
+    pub peer_hex: Hex,
+    /// HKDF salt in hex.
+    #[arg(long, value_name = "HEX", value_parser = parse_hex, default_value = "")]
+    pub salt_hex: Hex,
+    /// HKDF info in hex.
+    #[arg(long, value_name = "HEX", value_parser = parse_hex, default_value = "")]
+    pub info_hex: Hex,
+    /// Output length in bytes (16..=64; a stored key takes 32).
+    #[arg(long, value_name = "BYTES", default_value_t = 32)]
+    pub length: usize,
+    /// Store the output as a new AES-256-GCM key under this alias instead of printing it.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `keyhold decrypt`

@@ -9,8 +9,8 @@ use keyhold_client::{
     read_secret_from_stdin, secret_from_arg,
 };
 use keyhold_core::{
-    Algorithm, CallerRule, HdScheme, ImportMaterial, KeyOptions, KeyPolicy, KeySpec, OperationSet,
-    Payload, SecretBytes,
+    Agreement, Algorithm, CallerRule, HdScheme, ImportMaterial, KdfParams, KeyOptions, KeyPolicy,
+    KeySpec, OperationSet, Payload, SecretBytes,
 };
 use keyholdd::DaemonOptions;
 use serde_json::{Value, json};
@@ -198,6 +198,25 @@ fn execute(client: &mut Client, command: Command) -> Result<Outcome, ClientError
             let pt = client.decrypt(&key, &d.ciphertext_hex.0, &d.aad_hex.0)?;
             let h = Zeroizing::new(hex::encode(pt.expose()));
             Outcome::ok(json!({"plaintext_hex": h.as_str()}), h.as_str())
+        }
+        Command::Agree(a) => {
+            let key = parse_key_ref(&a.name)?;
+            let kdf = KdfParams {
+                salt: a.salt_hex.0,
+                info: a.info_hex.0,
+                length: a.length,
+            };
+            let store = a.alias.map(|alias| options(alias, a.policy));
+            match client.agree(&key, &a.peer_hex.0, &kdf, store.as_ref())? {
+                Agreement::Secret(out) => {
+                    let h = Zeroizing::new(hex::encode(out.expose()));
+                    Outcome::ok(json!({"output_hex": h.as_str()}), h.as_str())
+                }
+                Agreement::Stored(k) => Outcome::ok(
+                    json!({"stored": output::key_json(&k)}),
+                    format!("stored as: {} ({})", k.alias, k.id),
+                ),
+            }
         }
         Command::List => {
             let keys = client.list_keys()?;

@@ -648,3 +648,85 @@ fn the_auto_spawn_log_never_follows_a_link() {
     assert_eq!(fs::read(&victim).unwrap(), b"untouched");
     assert!(!data.join("keyhold.sock").exists(), "no daemon was started");
 }
+
+#[test]
+fn agree_matches_rfc7748_and_openssl_hkdf() {
+    // X25519 keys and shared secret from RFC 7748 section 6.1; HKDF-SHA256
+    // of that secret computed independently by `openssl kdf`.
+    const ALICE_PRIV: &str = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
+    const ALICE_PUB: &str = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
+    const BOB_PRIV: &str = "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
+    const BOB_PUB: &str = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
+    const SHARED: &str = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+    let env = Env::start(&[]);
+    for (alias, key) in [("alice", ALICE_PRIV), ("bob", BOB_PRIV)] {
+        let out = env.run_stdin(
+            &[
+                "import",
+                "--alias",
+                alias,
+                "--alg",
+                "x25519",
+                "--private-key-hex",
+                "-",
+            ],
+            key,
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    assert_eq!(env.ok(&["pubkey", "alice", "--format", "raw"]), ALICE_PUB);
+    let openssl = Command::new("openssl")
+        .args(["kdf", "-keylen", "42", "-kdfopt", "digest:SHA256"])
+        .args(["-kdfopt", &format!("hexkey:{SHARED}")])
+        .args([
+            "-kdfopt",
+            "hexsalt:00010203",
+            "-kdfopt",
+            "hexinfo:6b657968",
+            "HKDF",
+        ])
+        .output()
+        .unwrap();
+    let expected = String::from_utf8(openssl.stdout)
+        .unwrap()
+        .trim()
+        .replace(':', "")
+        .to_lowercase();
+    assert_eq!(
+        expected.len(),
+        84,
+        "openssl kdf: {}",
+        String::from_utf8_lossy(&openssl.stderr)
+    );
+    let agree = |name: &str, peer: &str| {
+        env.ok(&[
+            "agree",
+            name,
+            "--peer-hex",
+            peer,
+            "--salt-hex",
+            "00010203",
+            "--info-hex",
+            "6b657968",
+            "--length",
+            "42",
+        ])
+    };
+    assert_eq!(agree("alice", BOB_PUB), expected);
+    assert_eq!(agree("bob", ALICE_PUB), expected);
+    // Stored as an AES key: usable, and never printed.
+    let stored = env.json(&[
+        "agree",
+        "alice",
+        "--peer-hex",
+        BOB_PUB,
+        "--alias",
+        "session",
+    ]);
+    assert_eq!(stored["stored"]["alias"], "session", "{stored}");
+    let ct = env.ok(&["encrypt", "session", "--plaintext-hex", "68656c6c6f"]);
+    assert_eq!(
+        env.ok(&["decrypt", "session", "--ciphertext-hex", &ct]),
+        "68656c6c6f"
+    );
+}
