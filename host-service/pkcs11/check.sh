@@ -14,7 +14,8 @@
 #   object listing, ECDSA-SHA256 and EdDSA signatures verified by plain
 #   OpenSSL from the public key the module exports, pkcs11-tool --verify,
 #   p11tool listing, a PyKCS11 script (generate, sign single and multi-part,
-#   verify, CKA_VALUE refused), OpenSSL signing through the pkcs11 engine
+#   verify, CKA_VALUE refused), pkcs11-tool --test, OpenSSL signing through
+#   the pkcs11 engine
 #   (libp11), and ssh-keygen -D plus a login to a loopback sshd with the
 #   token's P-256 key through ssh-agent (Keyhold only: SoftHSM2 would need
 #   its PIN typed).
@@ -148,6 +149,12 @@ eddsa_openssl() {
     openssl pkeyutl -verify -pubin -inkey "$work/$suite.ed.pem" -rawin -in "$work/msg" \
         -sigfile "$work/$suite.ed.sig"
 }
+self_test() { # pkcs11-tool's own --test: what it tries that the module offers must pass
+    local out
+    out="$(p11 --login --pin "$PIN" --test 2>&1)"
+    echo "$out"
+    grep -q '^No errors' <<<"$out"
+}
 p11tool_list() {
     local out
     out="$(GNUTLS_PIN="$PIN" p11tool --provider "$module" --login --list-all 2>&1)"
@@ -254,6 +261,7 @@ run_suite() {
     check "$suite" list-objects list_objects
     check "$suite" eddsa-openssl-verify eddsa_openssl
     check "$suite" p11tool-list p11tool_list
+    check "$suite" pkcs11-tool-test self_test
 }
 
 run_suite keyhold "$keyhold_module"

@@ -16,7 +16,7 @@ C_CloseAllSessions C_GetSessionInfo C_Login C_Logout C_DestroyObject
 C_GetAttributeValue C_SetAttributeValue C_FindObjectsInit C_FindObjects
 C_FindObjectsFinal C_SignInit C_Sign C_SignUpdate C_SignFinal C_VerifyInit
 C_Verify C_VerifyUpdate C_VerifyFinal C_GenerateKey C_GenerateKeyPair
-C_GetInterfaceList C_GetInterface
+C_GetInterfaceList C_GetInterface C_GenerateRandom C_SeedRandom
 """.split())
 
 src = open(sys.argv[1]).read()

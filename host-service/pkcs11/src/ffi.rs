@@ -381,8 +381,10 @@ pub unsafe extern "C" fn C_GetTokenInfo(slotID: CK_SLOT_ID, pInfo: *mut CK_TOKEN
             model: padded("keyholdd"),
             serialNumber: padded(&module::token_serial()),
             // No PIN: the daemon authenticates the process by its socket
-            // credentials (the protected authentication path).
-            flags: CKF_TOKEN_INITIALIZED
+            // credentials (the protected authentication path). CKF_RNG: see
+            // C_GenerateRandom.
+            flags: CKF_RNG
+                | CKF_TOKEN_INITIALIZED
                 | CKF_USER_PIN_INITIALIZED
                 | CKF_PROTECTED_AUTHENTICATION_PATH,
             ulMaxSessionCount: CK_EFFECTIVELY_INFINITE,
@@ -820,5 +822,44 @@ pub unsafe extern "C" fn C_GenerateKeyPair(
         *php = p;
         *phk = k;
         Ok(())
+    })
+}
+
+// ---- random numbers ---------------------------------------------------------
+
+/// `C_GenerateRandom`: the daemon has no random-number verb, so these bytes
+/// come from the operating system's CSPRNG (getrandom(2)) in the calling
+/// process. They are the application's data, not key material of the token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn C_GenerateRandom(
+    hSession: CK_SESSION_HANDLE,
+    RandomData: *mut CK_BYTE,
+    ulRandomLen: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        module::with(|m| m.session_info(hSession).map(|_| ()))?;
+        let len = usize::try_from(ulRandomLen).map_err(|_| Rv(CKR_ARGUMENTS_BAD))?;
+        if len == 0 {
+            return Ok(());
+        }
+        if RandomData.is_null() {
+            return Err(Rv(CKR_ARGUMENTS_BAD));
+        }
+        // SAFETY: the caller provides `len` writable bytes.
+        let out = unsafe { std::slice::from_raw_parts_mut(RandomData, len) };
+        getrandom::fill(out).map_err(|_| Rv(CKR_DEVICE_ERROR))
+    })
+}
+
+/// `C_SeedRandom`: the OS generator takes no seed from applications.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn C_SeedRandom(
+    hSession: CK_SESSION_HANDLE,
+    _pSeed: *mut CK_BYTE,
+    _ulSeedLen: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        module::with(|m| m.session_info(hSession).map(|_| ()))?;
+        Err(Rv(CKR_RANDOM_SEED_NOT_SUPPORTED))
     })
 }

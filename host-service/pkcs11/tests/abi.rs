@@ -160,14 +160,18 @@ fn initialize_and_finalize_follow_the_specification() {
             CKR_CRYPTOKI_NOT_INITIALIZED
         );
         // Functions not offered say so once initialized, and before.
-        let mut buf = [0u8; 4];
+        let mut m = CK_MECHANISM {
+            mechanism: CKM_SHA256,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
         assert_eq!(
-            f.C_GenerateRandom.unwrap()(1, buf.as_mut_ptr(), 4),
+            f.C_DigestInit.unwrap()(1, &mut m),
             CKR_CRYPTOKI_NOT_INITIALIZED
         );
         assert_eq!(f.C_Initialize.unwrap()(std::ptr::null_mut()), CKR_OK);
         assert_eq!(
-            f.C_GenerateRandom.unwrap()(1, buf.as_mut_ptr(), 4),
+            f.C_DigestInit.unwrap()(1, &mut m),
             CKR_FUNCTION_NOT_SUPPORTED
         );
         assert_eq!(f.C_Finalize.unwrap()(std::ptr::null_mut()), CKR_OK);
@@ -727,4 +731,37 @@ fn child_checks(f: &'static CK_FUNCTION_LIST_3_0, lbl: &[u8]) -> i32 {
     }
     std::mem::forget(p);
     0
+}
+
+#[test]
+fn random_bytes_come_from_the_os_and_seeding_is_refused() {
+    let _t = turn();
+    let d = Daemon::start();
+    let p = P11::open(d.socket());
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    // SAFETY: 32-byte buffers.
+    unsafe {
+        assert_eq!(
+            p.f.C_GenerateRandom.unwrap()(p.session, a.as_mut_ptr(), 32),
+            CKR_OK
+        );
+        assert_eq!(
+            p.f.C_GenerateRandom.unwrap()(p.session, b.as_mut_ptr(), 32),
+            CKR_OK
+        );
+        assert_eq!(
+            p.f.C_GenerateRandom.unwrap()(0xbad, b.as_mut_ptr(), 32),
+            CKR_SESSION_HANDLE_INVALID
+        );
+        assert_eq!(
+            p.f.C_GenerateRandom.unwrap()(p.session, std::ptr::null_mut(), 32),
+            CKR_ARGUMENTS_BAD
+        );
+        assert_eq!(
+            p.f.C_SeedRandom.unwrap()(p.session, a.as_mut_ptr(), 32),
+            CKR_RANDOM_SEED_NOT_SUPPORTED
+        );
+    }
+    assert_ne!(a, [0u8; 32]);
+    assert_ne!(a, b, "two 256-bit draws collided");
 }

@@ -365,26 +365,6 @@ pub(super) unsafe extern "C" fn C_DeriveKey(
 
 /// Not offered by this module: `CKR_FUNCTION_NOT_SUPPORTED` (or
 /// `CKR_CRYPTOKI_NOT_INITIALIZED` before `C_Initialize`).
-pub(super) unsafe extern "C" fn C_SeedRandom(
-    _a0: CK_SESSION_HANDLE,
-    _a1: *mut CK_BYTE,
-    _a2: CK_ULONG,
-) -> CK_RV {
-    super::not_supported()
-}
-
-/// Not offered by this module: `CKR_FUNCTION_NOT_SUPPORTED` (or
-/// `CKR_CRYPTOKI_NOT_INITIALIZED` before `C_Initialize`).
-pub(super) unsafe extern "C" fn C_GenerateRandom(
-    _a0: CK_SESSION_HANDLE,
-    _a1: *mut CK_BYTE,
-    _a2: CK_ULONG,
-) -> CK_RV {
-    super::not_supported()
-}
-
-/// Not offered by this module: `CKR_FUNCTION_NOT_SUPPORTED` (or
-/// `CKR_CRYPTOKI_NOT_INITIALIZED` before `C_Initialize`).
 pub(super) unsafe extern "C" fn C_GetFunctionStatus(_a0: CK_SESSION_HANDLE) -> CK_RV {
     super::not_supported()
 }
@@ -716,8 +696,8 @@ pub(super) static LIST_3_0: CK_FUNCTION_LIST_3_0 = CK_FUNCTION_LIST_3_0 {
     C_WrapKey: Some(self::C_WrapKey),
     C_UnwrapKey: Some(self::C_UnwrapKey),
     C_DeriveKey: Some(self::C_DeriveKey),
-    C_SeedRandom: Some(self::C_SeedRandom),
-    C_GenerateRandom: Some(self::C_GenerateRandom),
+    C_SeedRandom: Some(super::C_SeedRandom),
+    C_GenerateRandom: Some(super::C_GenerateRandom),
     C_GetFunctionStatus: Some(self::C_GetFunctionStatus),
     C_CancelFunction: Some(self::C_CancelFunction),
     C_WaitForSlotEvent: Some(self::C_WaitForSlotEvent),
@@ -816,8 +796,8 @@ pub(super) static LIST_2_40: CK_FUNCTION_LIST = CK_FUNCTION_LIST {
     C_WrapKey: Some(self::C_WrapKey),
     C_UnwrapKey: Some(self::C_UnwrapKey),
     C_DeriveKey: Some(self::C_DeriveKey),
-    C_SeedRandom: Some(self::C_SeedRandom),
-    C_GenerateRandom: Some(self::C_GenerateRandom),
+    C_SeedRandom: Some(super::C_SeedRandom),
+    C_GenerateRandom: Some(super::C_GenerateRandom),
     C_GetFunctionStatus: Some(self::C_GetFunctionStatus),
     C_CancelFunction: Some(self::C_CancelFunction),
     C_WaitForSlotEvent: Some(self::C_WaitForSlotEvent),
