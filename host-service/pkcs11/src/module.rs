@@ -431,8 +431,15 @@ impl Module {
         let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
         self.objects.retain(&ids);
         for info in keys {
-            let entry = self.entry_of(info)?;
-            self.objects.insert(entry);
+            match self.entry_of(info) {
+                Ok(entry) => {
+                    self.objects.insert(entry);
+                }
+                // Deleted by another client between the listing and the
+                // public-key read: it is simply not there any more.
+                Err(Rv(CKR_OBJECT_HANDLE_INVALID)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
