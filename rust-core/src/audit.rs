@@ -131,7 +131,7 @@ impl AuditChain {
             hash: [0u8; 32],
         };
         record.hash = match &self.key {
-            Some(key) => key.record_mac(&record),
+            Some(key) => record_mac(key, &record),
             None => record_hash(&record),
         };
         self.next_seq += 1;
@@ -202,6 +202,33 @@ fn put_field(put: &mut dyn FnMut(&[u8]), field: &[u8]) {
     put(field);
 }
 
+/// The keyed hash an audit record from `keyed_from` on must carry: HMAC
+/// under the store's audit key of the canonical encoding, domain
+/// `keyhold/audit/v2`.
+fn record_mac(key: &StoreIntegrity, record: &AuditRecord) -> [u8; 32] {
+    key.audit_mac(|put| encode_record(b"keyhold/audit/v2", record, put))
+}
+
+impl AuditAnchor {
+    /// An anchor at (seq, head) carrying its MAC under `keys`.
+    pub(crate) fn keyed(keys: &StoreIntegrity, seq: u64, head: [u8; 32], keyed_from: u64) -> Self {
+        Self {
+            seq,
+            head,
+            keyed_from,
+            mac: keys.anchor_mac(seq, &head, keyed_from),
+        }
+    }
+
+    /// True when the anchor carries its MAC under `keys`.
+    pub(crate) fn is_authentic(&self, keys: &StoreIntegrity) -> bool {
+        crate::integrity::ct_eq(
+            &keys.anchor_mac(self.seq, &self.head, self.keyed_from),
+            &self.mac,
+        )
+    }
+}
+
 /// The hash `record` must carry in a keyed chain whose keyed part starts at
 /// `keyed_from` (plain [`record_hash`] before it).
 pub(crate) fn expected_hash(
@@ -210,7 +237,7 @@ pub(crate) fn expected_hash(
     record: &AuditRecord,
 ) -> [u8; 32] {
     if record.seq >= keyed_from {
-        key.record_mac(record)
+        record_mac(key, record)
     } else {
         record_hash(record)
     }

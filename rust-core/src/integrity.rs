@@ -29,10 +29,8 @@
 //! before schema 4, whose records are trusted as found when it is upgraded
 //! (they stay plain SHA-256 and are chained into the first keyed record).
 
-use crate::audit::{AuditAnchor, AuditRecord};
-use crate::key::KeyId;
+use crate::key::{KeyId, KeyInfo};
 use crate::sealer::StoreKey;
-use crate::store::StoredKey;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -75,10 +73,11 @@ impl StoreIntegrity {
         Self::derive(&key)
     }
 
-    /// The keyed hash an audit record from `keyed_from` on must carry.
-    pub(crate) fn record_mac(&self, record: &AuditRecord) -> [u8; 32] {
+    /// The audit-key MAC of the bytes `encode` feeds it (the audit module
+    /// feeds a record's canonical encoding).
+    pub(crate) fn audit_mac(&self, encode: impl FnOnce(&mut dyn FnMut(&[u8]))) -> [u8; 32] {
         let mut mac = self.audit.clone();
-        crate::audit::encode_record(b"keyhold/audit/v2", record, &mut |b| mac.update(b));
+        encode(&mut |b| mac.update(b));
         mac.finalize().into_bytes().into()
     }
 
@@ -92,34 +91,21 @@ impl StoreIntegrity {
         mac.finalize().into_bytes().into()
     }
 
-    /// A MAC'd anchor at (seq, head).
-    pub(crate) fn anchor(&self, seq: u64, head: [u8; 32], keyed_from: u64) -> AuditAnchor {
-        AuditAnchor {
-            seq,
-            head,
-            keyed_from,
-            mac: self.anchor_mac(seq, &head, keyed_from),
-        }
-    }
-
-    /// True when `anchor` carries its MAC.
-    pub(crate) fn anchor_is_authentic(&self, anchor: &AuditAnchor) -> bool {
-        ct_eq(
-            &self.anchor_mac(anchor.seq, &anchor.head, anchor.keyed_from),
-            &anchor.mac,
-        )
-    }
-
     /// The MAC of a key row's metadata and policy (everything but the
-    /// usage count and the sealed secret, which its own AEAD protects).
-    pub(crate) fn meta_mac(&self, key: &StoredKey) -> [u8; 32] {
-        let info = &key.info;
+    /// usage count and the sealed secret, which its own AEAD protects):
+    /// `owner`, `info` and the schema version the secret was sealed under.
+    pub(crate) fn meta_mac(
+        &self,
+        owner: &str,
+        info: &KeyInfo,
+        sealed_schema_version: u32,
+    ) -> [u8; 32] {
         let policy = &info.policy;
         let mut mac = self.meta.clone();
         let mut put = |b: &[u8]| mac.update(b);
         put(b"keyhold/key-metadata/v1");
         put(&info.id.as_u64().to_be_bytes());
-        field(&mut put, key.owner.as_bytes());
+        field(&mut put, owner.as_bytes());
         field(&mut put, info.alias.as_bytes());
         field(&mut put, info.algorithm.name().as_bytes());
         field(&mut put, info.hd_scheme.map_or("", |s| s.name()).as_bytes());
@@ -154,7 +140,7 @@ impl StoreIntegrity {
         }
         put(&info.created_at_ms.to_be_bytes());
         field(&mut put, info.sealer.as_bytes());
-        put(&key.sealed_schema_version.to_be_bytes());
+        put(&sealed_schema_version.to_be_bytes());
         mac.finalize().into_bytes().into()
     }
 
@@ -170,12 +156,8 @@ impl StoreIntegrity {
 
 /// Constant-time equality of a computed MAC and a stored one.
 pub(crate) fn ct_eq(expected: &[u8; 32], stored: &[u8]) -> bool {
-    stored.len() == 32
-        && expected
-            .iter()
-            .zip(stored)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    // A stored MAC of another length is refused; its length is not secret.
+    crate::secret::constant_time_eq(expected, stored)
 }
 
 fn hmac(key: &Zeroizing<[u8; 32]>) -> HmacSha256 {

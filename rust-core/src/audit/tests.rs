@@ -238,3 +238,25 @@ fn page_errors_propagate() {
     let err = verify_chain(&mut |_| Err(crate::Error::StorageOther("disk".into()))).unwrap_err();
     assert!(matches!(err, crate::Error::StorageOther(_)));
 }
+
+#[test]
+fn anchors_carry_their_mac_under_the_store_keys() {
+    use crate::integrity::StoreIntegrity;
+    let (a, b) = (StoreIntegrity::for_tests(1), StoreIntegrity::for_tests(2));
+    let anchor = AuditAnchor::keyed(&a, 5, [9; 32], 2);
+    assert!(anchor.is_authentic(&a));
+    assert!(!anchor.is_authentic(&b));
+    for tampered in [
+        AuditAnchor { seq: 4, ..anchor },
+        AuditAnchor {
+            head: [8; 32],
+            ..anchor
+        },
+        AuditAnchor {
+            keyed_from: 1,
+            ..anchor
+        },
+    ] {
+        assert!(!tampered.is_authentic(&a));
+    }
+}

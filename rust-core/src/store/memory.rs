@@ -61,7 +61,7 @@ impl MemoryStore {
         if let (Some(keys), Some(anchor), Some(last)) =
             (&self.integrity, &mut self.anchor, records.last())
         {
-            *anchor = keys.anchor(last.seq, last.hash, anchor.keyed_from);
+            *anchor = AuditAnchor::keyed(keys, last.seq, last.hash, anchor.keyed_from);
         }
     }
 }
@@ -184,8 +184,8 @@ impl KeyStore for MemoryStore {
         let (seq, head) = self.last_link().unwrap_or((0, [0u8; 32]));
         let anchor = *self
             .anchor
-            .get_or_insert_with(|| integrity.anchor(seq, head, seq + 1));
-        if !integrity.anchor_is_authentic(&anchor) {
+            .get_or_insert_with(|| AuditAnchor::keyed(&integrity, seq, head, seq + 1));
+        if !anchor.is_authentic(&integrity) {
             return Err(Error::CorruptKeyRecord(
                 "the audit anchor fails its integrity check".into(),
             ));

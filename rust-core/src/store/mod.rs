@@ -45,6 +45,14 @@ impl core::fmt::Debug for StoredKey {
     }
 }
 
+impl StoredKey {
+    /// The MAC of this row's metadata and policy under the store's keys
+    /// (see [`StoreIntegrity::meta_mac`]).
+    pub(crate) fn meta_mac(&self, keys: &StoreIntegrity) -> [u8; 32] {
+        keys.meta_mac(&self.owner, &self.info, self.sealed_schema_version)
+    }
+}
+
 /// Access to persistent keys and the audit log.
 ///
 /// Contract for every implementation:
@@ -151,13 +159,3 @@ pub trait KeyStore: Send {
 
 #[cfg(test)]
 mod tests;
-
-/// A stored key with every policy field set, for other modules' tests.
-#[cfg(test)]
-pub(crate) fn test_key_for_integrity() -> StoredKey {
-    let mut k = tests::hd_key("unix:1000", "k", crate::algorithm::HdScheme::Bip32Secp256k1);
-    k.info.policy.allowed_operations = Some(crate::policy::OperationSet::of(&[
-        crate::algorithm::Operation::Sign,
-    ]));
-    k
-}

@@ -518,7 +518,7 @@ impl KeyRow {
         if let Some(integrity) = integrity {
             let meta_ok = meta_mac
                 .as_deref()
-                .is_some_and(|m| ct_eq(&integrity.keys.meta_mac(&stored), m));
+                .is_some_and(|m| ct_eq(&stored.meta_mac(&integrity.keys), m));
             if !meta_ok {
                 return Err(Error::CorruptKeyRecord(format!(
                     "key {id}: its policy or metadata fails its integrity check (edited outside Keyhold)"
@@ -787,7 +787,7 @@ fn authentic_anchor(conn: &Connection, integrity: &Integrity) -> Result<AuditAnc
             "the audit anchor is missing (the database was edited outside Keyhold)".into(),
         )
     })?;
-    if integrity.keys.anchor_is_authentic(&anchor) {
+    if anchor.is_authentic(&integrity.keys) {
         Ok(anchor)
     } else {
         Err(Error::CorruptKeyRecord(
@@ -804,7 +804,7 @@ fn insert_key_rows(
 ) -> Result<()> {
     let info = &key.info;
     let policy = &info.policy;
-    let meta_mac = integrity.map(|i| i.keys.meta_mac(key));
+    let meta_mac = integrity.map(|i| key.meta_mac(&i.keys));
     let usage_mac = integrity.map(|i| i.keys.usage_mac(info.id, info.usage_count));
     tx.prepare_cached(SQL_INSERT_KEY)?.execute(params![
         id_sql(info.id),
@@ -965,7 +965,10 @@ fn append_audit_rows(
         ])?;
     }
     if let (Some(i), Some(last)) = (integrity, records.last()) {
-        put_anchor(tx, &i.keys.anchor(last.seq, last.hash, i.keyed_from))?;
+        put_anchor(
+            tx,
+            &AuditAnchor::keyed(&i.keys, last.seq, last.hash, i.keyed_from),
+        )?;
     }
     Ok(())
 }
@@ -1240,14 +1243,14 @@ impl KeyStore for SqliteStore {
                 let stored = read_key(tx, SQL_KEY_BY_ID, &id, &owner, None)?
                     .ok_or_else(|| Error::Internal("key row vanished during upgrade".into()))?;
                 tx.prepare_cached(SQL_SET_MACS)?.execute(params![
-                    keys.meta_mac(&stored).as_slice(),
+                    stored.meta_mac(&keys).as_slice(),
                     keys.usage_mac(stored.info.id, stored.info.usage_count)
                         .as_slice(),
                     id
                 ])?;
             }
             let (seq, head) = last_link(tx)?.unwrap_or((0, [0u8; 32]));
-            let anchor = keys.anchor(seq, head, seq + 1);
+            let anchor = AuditAnchor::keyed(&keys, seq, head, seq + 1);
             put_anchor(tx, &anchor)?;
             Ok(anchor)
         })?;

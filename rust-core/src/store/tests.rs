@@ -536,3 +536,56 @@ fn stores_are_usable_as_trait_objects() {
     assert_send::<SqliteStore>();
     let _boxed: Box<dyn KeyStore> = Box::new(MemoryStore::new());
 }
+
+type Edit = Box<dyn Fn(&mut StoredKey)>;
+
+/// A stored key with every policy field set.
+fn key_with_every_field() -> StoredKey {
+    let mut k = hd_key("unix:1000", "k", HdScheme::Bip32Secp256k1);
+    k.info.policy.allowed_operations = Some(OperationSet::of(&[Operation::Sign]));
+    k
+}
+
+/// The metadata MAC (crate::integrity) covers every identity and policy
+/// field of a row, and not the usage count, which has its own MAC.
+#[test]
+fn meta_mac_covers_every_policy_field_and_identity_field() {
+    let i = crate::integrity::StoreIntegrity::for_tests(1);
+    let base = key_with_every_field();
+    let mac = base.meta_mac(&i);
+    let edits: Vec<Edit> = vec![
+        Box::new(|k| k.info.alias.push('x')),
+        Box::new(|k| k.owner.push('x')),
+        Box::new(|k| k.info.public_key[1] ^= 1),
+        Box::new(|k| k.info.policy.max_uses = None),
+        Box::new(|k| k.info.policy.max_uses = Some(99)),
+        Box::new(|k| k.info.policy.allowed_operations = None),
+        Box::new(|k| k.info.policy.allowed_operations = Some(OperationSet::empty())),
+        Box::new(|k| k.info.policy.allowed_callers[0].code_sha256 = None),
+        Box::new(|k| k.info.policy.allowed_callers.push(CallerRule::default())),
+        Box::new(|k| k.info.policy.allowed_path_prefixes.clear()),
+        Box::new(|k| {
+            k.info.policy.allowed_path_prefixes[0] = DerivationPath::parse("m/1").unwrap()
+        }),
+        Box::new(|k| k.info.created_at_ms += 1),
+        Box::new(|k| k.info.sealer.push('x')),
+        Box::new(|k| k.sealed_schema_version -= 1),
+        Box::new(|k| k.info.id = crate::key::KeyId::from_u64(k.info.id.as_u64() ^ 1)),
+    ];
+    for (n, edit) in edits.iter().enumerate() {
+        let mut k = base.clone();
+        edit(&mut k);
+        assert_ne!(k.meta_mac(&i), mac, "edit {n} is not covered");
+    }
+    // The usage count is not in the metadata MAC (it changes on every use)...
+    let mut used = base.clone();
+    used.info.usage_count += 1;
+    assert_eq!(used.meta_mac(&i), mac);
+    // ...but in its own, bound to the key id.
+    let id = base.info.id;
+    assert_ne!(i.usage_mac(id, 1), i.usage_mac(id, 0));
+    assert_ne!(
+        i.usage_mac(id, 1),
+        i.usage_mac(crate::key::KeyId::from_u64(id.as_u64() ^ 1), 1)
+    );
+}
