@@ -34,13 +34,18 @@
 //!   directory with mode 0600 (`--socket-mode` to share it), atomically
 //!   (bound under a temporary name, chmod-ed, renamed), next to a locked
 //!   `<socket>.pid` file that makes a second daemon on the same socket fail.
+//! - **systemd**: socket activation (the listening socket as descriptor 3,
+//!   `LISTEN_PID`/`LISTEN_FDS`; the daemon then neither binds nor removes
+//!   the socket) and readiness (`READY=1`/`STOPPING=1` to `NOTIFY_SOCKET`);
+//!   units in `host-service/systemd/`.
 //! - **Shutdown**: SIGTERM/SIGINT stop accepting, let in-flight requests
 //!   finish and answer, flush the journal, and remove the socket.
 //!
 //! [`Keyhold::flush`]: keyhold_core::Keyhold::flush
-#![deny(unsafe_code)] // allowed only in `alloc` (two allocator calls)
+#![deny(unsafe_code)] // allowed only in `alloc` (two allocator calls) and `activation` (fd 3)
 #![warn(missing_docs)]
 
+mod activation;
 mod alloc;
 mod conn;
 mod error;

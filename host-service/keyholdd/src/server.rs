@@ -225,7 +225,10 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
                 source,
             })?,
         );
-    let bound = socket::bind(&options.endpoint.socket, options.args.socket_mode)?;
+    let bound = match crate::activation::listener()? {
+        Some(listener) => socket::BoundSocket::activated(listener),
+        None => socket::bind(&options.endpoint.socket, options.args.socket_mode)?,
+    };
     bound
         .listener
         .set_nonblocking(true)
@@ -270,6 +273,7 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     let budget = Arc::new(Shared::new(options.max_inflight(), limits.max_frame));
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
 
+    crate::activation::notify("READY=1\nSTATUS=serving");
     let outcome = accept_loop(&bound, &signal_rx, |stream| {
         threads.retain(|t| !t.is_finished());
         let (uid, pid) = match rustix::net::sockopt::socket_peercred(&stream) {
@@ -335,6 +339,7 @@ pub fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     });
 
     // Shutdown: no new connections, end idle reads, let requests finish.
+    crate::activation::notify("STOPPING=1");
     bound.unlink();
     log!(
         quiet,

@@ -14,12 +14,27 @@ pub(crate) struct BoundSocket {
     pub listener: UnixListener,
     path: PathBuf,
     identity: (u64, u64),
-    pid_path: PathBuf,
-    /// Holds the exclusive lock for the daemon's lifetime.
-    _pid_file: File,
+    /// The pid file and its lock; `None` for a socket passed by systemd
+    /// (which then owns the socket file: it is never removed here).
+    pid_file: Option<(PathBuf, File)>,
 }
 
 impl BoundSocket {
+    /// A listening socket passed by the service manager.
+    pub(crate) fn activated(listener: UnixListener) -> Self {
+        let path = listener
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(Path::to_owned))
+            .unwrap_or_else(|| PathBuf::from("(socket from systemd)"));
+        Self {
+            listener,
+            path,
+            identity: (0, 0),
+            pid_file: None,
+        }
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -27,6 +42,9 @@ impl BoundSocket {
     /// Removes the socket file now (so no new client can connect) if it is
     /// still the one this daemon created.
     pub(crate) fn unlink(&self) {
+        if self.pid_file.is_none() {
+            return;
+        }
         if let Ok(m) = fs::symlink_metadata(&self.path)
             && (m.dev(), m.ino()) == self.identity
         {
@@ -38,7 +56,9 @@ impl BoundSocket {
 impl Drop for BoundSocket {
     fn drop(&mut self) {
         self.unlink();
-        let _ = fs::remove_file(&self.pid_path);
+        if let Some((path, _)) = &self.pid_file {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
@@ -240,8 +260,7 @@ pub(crate) fn bind(path: &Path, mode: u32) -> Result<BoundSocket, DaemonError> {
         listener,
         path: path.to_owned(),
         identity: (m.dev(), m.ino()),
-        pid_path,
-        _pid_file: pid_file,
+        pid_file: Some((pid_path, pid_file)),
     })
 }
 
