@@ -585,3 +585,6 @@ impl Flusher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
