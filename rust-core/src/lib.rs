@@ -11,6 +11,12 @@
 //!   [`KeyStore`] ([`SqliteStore`] or [`MemoryStore`]).
 //! - Every operation is checked against the key's [`KeyPolicy`] and recorded
 //!   in a hash-chained audit log.
+//!
+//! The public API is the `pub use` list below and nothing else: every module
+//! is private. The modules form an acyclic graph (checked by
+//! `tests/module_graph.rs`; the one exception, engine <-> protocol, goes
+//! with issue 11 item 1). Test doubles (`CountingSealer`) need the
+//! `test-support` feature.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -38,7 +44,10 @@ pub use alias::{alias_key, normalize_alias};
 pub use audit::{AuditAnchor, AuditChain, AuditRecord, AuditVerdict, verify_chain};
 pub use caller::{AndroidPackage, Caller, CallerRule, CodeDigest};
 pub use crypto::{EncodedPublicKey, Payload};
-pub use engine::*;
+pub use engine::{
+    Agreement, Config, DEFAULT_LIST_PAGE_KEYS, DerivedKey, ImportMaterial, KdfParams, KeyOptions,
+    KeyPage, KeySpec, Keyhold, MAX_LIST_PAGE_BYTES, MAX_LIST_PAGE_KEYS,
+};
 pub use error::{Error, ErrorCode, Result, SealerErrorKind};
 pub use hd::DerivationPath;
 pub use integrity::StoreIntegrity;
@@ -46,8 +55,13 @@ pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
 pub use policy::{ChildOf, KeyPolicy, OperationSet};
 pub use protocol::{PROTOCOL_VERSION, caller_from_identity_bytes, caller_to_identity_bytes};
 pub use sealer::{
-    CountingSealer, KeyRequest, STORE_KEY_AAD, SealContext, Sealer, SealerBinding,
-    SealerBindingInfo, SoftwareSealer, WrappingKeyInfo,
+    KeyRequest, STORE_KEY_AAD, SealContext, Sealer, SealerBinding, SealerBindingInfo,
+    SoftwareSealer, WrappingKeyInfo,
 };
 pub use secret::SecretBytes;
 pub use store::{KeyStore, MemoryStore, SCHEMA_VERSION, SqliteStore, StoredKey};
+
+/// Test doubles for dependents' tests and benches, behind the `test-support`
+/// feature (enable it under `[dev-dependencies]`); not part of the product API.
+#[cfg(any(test, feature = "test-support"))]
+pub use sealer::CountingSealer;

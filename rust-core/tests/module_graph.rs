@@ -112,6 +112,27 @@ fn add_ident(item: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Item name -> module, for lib.rs's `pub use module::{A, B};` and
+/// `pub use module::A;` lines (so `crate::Error` is an edge to `error`).
+fn root_reexports(lib_rs: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = lib_rs;
+    while let Some(at) = rest.find("pub use ") {
+        rest = &rest[at + "pub use ".len()..];
+        let end = rest.find(';').unwrap_or(rest.len());
+        let statement: String = rest[..end].split_whitespace().collect();
+        if let Some((module, items)) = statement.split_once("::") {
+            let items = items.trim_start_matches('{').trim_end_matches('}');
+            for item in items.split(',').filter(|i| !i.is_empty()) {
+                let name = item.rsplit("::").next().unwrap_or(item);
+                out.insert(name.to_owned(), module.to_owned());
+            }
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// Module path of a file under `src/`: `engine/attach/tests.rs` is
 /// `[engine, attach, tests]`, `engine/mod.rs` is `[engine]`, `lib.rs` is `[]`.
 fn module_path_of(relative: &Path) -> Vec<String> {
@@ -136,6 +157,11 @@ fn graph_of(files: &[(String, String)]) -> Graph {
         .iter()
         .filter_map(|(path, _)| module_path_of(Path::new(path)).first().cloned())
         .collect();
+    let reexports = files
+        .iter()
+        .find(|(path, _)| path == "lib.rs")
+        .map(|(_, source)| root_reexports(source))
+        .unwrap_or_default();
     let mut graph = Graph::new();
     for (path, source) in files {
         let module_path = module_path_of(Path::new(path));
@@ -143,7 +169,9 @@ fn graph_of(files: &[(String, String)]) -> Graph {
             continue; // lib.rs: the root names everything, and nothing names it
         };
         let edges = graph.entry(from.clone()).or_default();
-        for to in references(&module_path, source) {
+        for name in references(&module_path, source) {
+            // `crate::Error` names the module lib.rs re-exports it from.
+            let to = reexports.get(&name).cloned().unwrap_or(name);
             if &to != from && modules.contains(&to) {
                 edges.entry(to).or_insert_with(|| path.clone());
             }
@@ -273,12 +301,19 @@ fn checker_finds_a_planted_cycle() {
             "d.rs".to_owned(),
             "// use crate::a;\nfn d() {}\n".to_owned(),
         ),
+        // A root re-export is an edge to the module it comes from.
+        ("e.rs".to_owned(), "use crate::{Thing, Other};\n".to_owned()),
+        (
+            "lib.rs".to_owned(),
+            "pub use b::{Thing, deep::Other};\n".to_owned(),
+        ),
     ];
     let graph = graph_of(&files);
     assert_eq!(graph["a"].keys().collect::<Vec<_>>(), ["b", "c"]);
     assert_eq!(graph["b"].keys().collect::<Vec<_>>(), ["c"]);
     assert_eq!(graph["c"].keys().collect::<Vec<_>>(), ["a"]);
     assert!(graph["d"].is_empty());
+    assert_eq!(graph["e"].keys().collect::<Vec<_>>(), ["b"]);
     let cycle = find_cycle(&graph, &[]).expect("a -> b -> c -> a is a cycle");
     assert_eq!(cycle[0], "a");
     assert!(

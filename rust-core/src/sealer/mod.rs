@@ -11,12 +11,14 @@
 
 mod aad;
 mod binding;
+#[cfg(any(test, feature = "test-support"))]
 mod counting;
 mod software;
 mod store_key;
 
 pub use aad::SealContext;
 pub use binding::{KeyRequest, STORE_KEY_AAD, SealerBinding, SealerBindingInfo, WrappingKeyInfo};
+#[cfg(any(test, feature = "test-support"))]
 pub use counting::CountingSealer;
 pub use software::SoftwareSealer;
 pub(crate) use store_key::STORE_KEY_LEN;
