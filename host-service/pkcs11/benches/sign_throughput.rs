@@ -54,12 +54,26 @@ impl Module {
                 f.C_Initialize.unwrap()(std::ptr::null_mut()),
                 "C_Initialize",
             );
-            let mut n = 1;
-            let mut slot = 0;
+            // SoftHSM2 lists an extra empty slot: take the first slot whose
+            // token is initialized.
+            let mut n = 0;
             ok(
-                f.C_GetSlotList.unwrap()(CK_TRUE, &mut slot, &mut n),
+                f.C_GetSlotList.unwrap()(CK_TRUE, std::ptr::null_mut(), &mut n),
                 "C_GetSlotList",
             );
+            let mut slots = vec![0; n as usize];
+            ok(
+                f.C_GetSlotList.unwrap()(CK_TRUE, slots.as_mut_ptr(), &mut n),
+                "C_GetSlotList",
+            );
+            let slot = *slots
+                .iter()
+                .find(|s| {
+                    let mut ti = CK_TOKEN_INFO::default();
+                    f.C_GetTokenInfo.unwrap()(**s, &mut ti) == CKR_OK
+                        && ti.flags & CKF_TOKEN_INITIALIZED != 0
+                })
+                .expect("no initialized token");
             let mut session = 0;
             ok(
                 f.C_OpenSession.unwrap()(
@@ -230,7 +244,16 @@ fn main() {
     unsafe { std::env::set_var("KEYHOLD_SOCKET", &socket) };
 
     let mut rows = Vec::new();
-    let keyhold = Module::open(&dir.join("libkeyhold_pkcs11.so"));
+    // `cargo bench` leaves the cdylib it just built in deps/ (only `cargo
+    // build` copies it up a level).
+    let so = [
+        dir.join("deps/libkeyhold_pkcs11.so"),
+        dir.join("libkeyhold_pkcs11.so"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .expect("libkeyhold_pkcs11.so not built");
+    let keyhold = Module::open(&so);
     let ed = keyhold.keypair(CKM_EC_EDWARDS_KEY_PAIR_GEN, ED25519_OID, "bench-ed");
     let p256 = keyhold.keypair(CKM_EC_KEY_PAIR_GEN, P256_OID, "bench-p256");
     rows.push((
