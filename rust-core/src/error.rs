@@ -233,9 +233,78 @@ pub enum Error {
     /// The engine is locked or shutting down.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A store refused a write that would break the store contract: a bug
+    /// in the engine, never caller input (code `INTERNAL`).
+    #[error("store contract violated: {0}")]
+    StoreContract(StoreContract),
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What a [`KeyStore`](crate::KeyStore) refuses to write, because it could
+/// not read it back as given or another reader would call it corrupt
+/// ([`Error::StoreContract`]). Key ids are [`KeyId::as_u64`](crate::KeyId::as_u64).
+#[derive(Debug, Clone, PartialEq, Eq, ThisError)]
+#[non_exhaustive]
+pub enum StoreContract {
+    /// The public key does not have the algorithm's canonical length.
+    #[error("key {id}: a {algorithm} public key is {expected} bytes, got {got}")]
+    PublicKeyLength {
+        /// The key.
+        id: u64,
+        /// Its algorithm's name.
+        algorithm: &'static str,
+        /// The canonical length.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// The HD scheme derives keys of another algorithm.
+    #[error("key {id}: {scheme} does not derive {algorithm} keys")]
+    HdSchemeMismatch {
+        /// The key.
+        id: u64,
+        /// The scheme's name.
+        scheme: &'static str,
+        /// The key's algorithm's name.
+        algorithm: &'static str,
+    },
+    /// No sealed secret.
+    #[error("key {id}: empty sealed secret")]
+    EmptySealedSecret {
+        /// The key.
+        id: u64,
+    },
+    /// Sealed under a schema version this store does not know.
+    #[error("key {id}: sealed under unknown schema version {version}")]
+    UnknownSchemaVersion {
+        /// The key.
+        id: u64,
+        /// The version given.
+        version: u32,
+    },
+    /// The key id is already taken (ids are random; the engine retries).
+    #[error("key id {id} already exists")]
+    DuplicateKeyId {
+        /// The key.
+        id: u64,
+    },
+    /// An audit record does not carry the next sequence number.
+    #[error("audit record seq {seq} does not follow seq {last}")]
+    AuditOutOfSequence {
+        /// The record's seq.
+        seq: u64,
+        /// The seq of the log's last record (0 for an empty log).
+        last: u64,
+    },
+    /// An audit record does not link to the previous hash or does not
+    /// carry its own correct hash.
+    #[error("audit record seq {seq} does not link to the log")]
+    AuditNotLinked {
+        /// The record's seq.
+        seq: u64,
+    },
 }
 
 impl Error {
@@ -269,7 +338,7 @@ impl Error {
             Self::Storage(_) | Self::StorageOther(_) => ErrorCode::StorageFailure,
             Self::SelfTestFailed(_) => ErrorCode::SelfTestFailed,
             Self::Unavailable(_) => ErrorCode::Unavailable,
-            Self::Internal(_) => ErrorCode::Internal,
+            Self::StoreContract(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
 

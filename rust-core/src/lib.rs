@@ -48,7 +48,7 @@ pub use engine::{
     Agreement, Config, DEFAULT_LIST_PAGE_KEYS, DerivedKey, ImportMaterial, KdfParams, KeyOptions,
     KeyPage, KeySpec, Keyhold, MAX_LIST_PAGE_BYTES, MAX_LIST_PAGE_KEYS,
 };
-pub use error::{Error, ErrorCode, Result, SealerErrorKind};
+pub use error::{Error, ErrorCode, Result, SealerErrorKind, StoreContract};
 pub use hd::DerivationPath;
 pub use integrity::StoreIntegrity;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};

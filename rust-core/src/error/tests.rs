@@ -25,3 +25,13 @@ fn sealer_kinds_map_to_distinct_codes() {
         ErrorCode::CorruptKeyRecord
     );
 }
+
+#[test]
+fn store_contract_violations_are_internal_and_say_what() {
+    let e = Error::StoreContract(StoreContract::AuditOutOfSequence { seq: 5, last: 3 });
+    assert_eq!(e.code(), ErrorCode::Internal);
+    assert_eq!(
+        e.to_string(),
+        "store contract violated: audit record seq 5 does not follow seq 3"
+    );
+}

@@ -3,6 +3,7 @@
 use super::StoredKey;
 use crate::algorithm::Algorithm;
 use crate::audit::AuditRecord;
+use crate::error::StoreContract;
 use crate::{Error, Result};
 
 /// Length of the canonical public key of `algorithm` (see
@@ -19,33 +20,34 @@ pub(super) fn public_key_len(algorithm: Algorithm) -> usize {
 /// were given, or a record another reader would call corrupt.
 pub(super) fn new_key(key: &StoredKey) -> Result<()> {
     let info = &key.info;
-    let refuse = |why: String| {
-        Err(Error::Internal(format!(
-            "refusing to store key {}: {why}",
-            info.id
-        )))
-    };
-    let want = public_key_len(info.algorithm);
-    if info.public_key.len() != want {
-        return refuse(format!(
-            "a {} public key is {want} bytes, got {}",
-            info.algorithm,
-            info.public_key.len()
-        ));
+    let id = info.id.as_u64();
+    let refuse = |violation| Err(Error::StoreContract(violation));
+    let expected = public_key_len(info.algorithm);
+    if info.public_key.len() != expected {
+        return refuse(StoreContract::PublicKeyLength {
+            id,
+            algorithm: info.algorithm.name(),
+            expected,
+            got: info.public_key.len(),
+        });
     }
     if let Some(scheme) = info.hd_scheme
         && scheme.algorithm() != info.algorithm
     {
-        return refuse(format!("{scheme} does not derive {} keys", info.algorithm));
+        return refuse(StoreContract::HdSchemeMismatch {
+            id,
+            scheme: scheme.name(),
+            algorithm: info.algorithm.name(),
+        });
     }
     if key.sealed_secret.is_empty() {
-        return refuse("empty sealed secret".into());
+        return refuse(StoreContract::EmptySealedSecret { id });
     }
     if key.sealed_schema_version == 0 || key.sealed_schema_version > super::SCHEMA_VERSION {
-        return refuse(format!(
-            "sealed under unknown schema version {}",
-            key.sealed_schema_version
-        ));
+        return refuse(StoreContract::UnknownSchemaVersion {
+            id,
+            version: key.sealed_schema_version,
+        });
     }
     if info.usage_count > i64::MAX as u64
         || info.policy.max_uses.is_some_and(|m| m > i64::MAX as u64)
@@ -84,19 +86,23 @@ pub(super) fn audit_extends(
     let (mut seq, mut hash) = last.unwrap_or((0, [0u8; 32]));
     for r in records {
         if r.seq != seq + 1 {
-            return Err(Error::Internal(format!(
-                "audit record seq {} does not follow seq {seq}",
-                r.seq
-            )));
+            return Err(Error::StoreContract(StoreContract::AuditOutOfSequence {
+                seq: r.seq,
+                last: seq,
+            }));
         }
         if r.prev_hash != hash || expected_hash(r) != r.hash {
-            return Err(Error::Internal(format!(
-                "audit record seq {} does not link to the log",
-                r.seq
-            )));
+            return Err(Error::StoreContract(StoreContract::AuditNotLinked {
+                seq: r.seq,
+            }));
         }
         seq = r.seq;
         hash = r.hash;
     }
     Ok(())
+}
+
+/// A key id that is already stored.
+pub(super) fn duplicate_id(id: crate::key::KeyId) -> Error {
+    Error::StoreContract(StoreContract::DuplicateKeyId { id: id.as_u64() })
 }

@@ -84,10 +84,7 @@ impl KeyStore for MemoryStore {
             return Err(Error::AliasExists(key.info.alias.clone()));
         }
         if self.keys.iter().any(|k| k.info.id == key.info.id) {
-            return Err(Error::Internal(format!(
-                "key id {} already exists",
-                key.info.id
-            )));
+            return Err(check::duplicate_id(key.info.id));
         }
         self.check_append(audit)?;
         self.keys.push(key.clone());

@@ -57,7 +57,9 @@ impl StoredKey {
 ///
 /// Contract for every implementation:
 /// - `insert_key` fails with `AliasExists` when (owner, alias) is taken and
-///   with `Internal` if the id already exists; the key and the given audit
+///   with [`StoreContract::DuplicateKeyId`](crate::StoreContract) if the id
+///   already exists (code `INTERNAL`; every refusal of the contract checks
+///   is an [`Error::StoreContract`](crate::Error::StoreContract)); the key and the given audit
 ///   records commit together or not at all.
 /// - `load_key` returns `KeyNotFound` unless a key with that id or alias
 ///   exists *in the owner's namespace*; `check` runs inside the same read

@@ -986,10 +986,7 @@ impl KeyStore for SqliteStore {
                 .prepare_cached(SQL_ID_TAKEN)?
                 .exists([id_sql(key.info.id)])?;
             if id_taken {
-                return Err(Error::Internal(format!(
-                    "key id {} already exists",
-                    key.info.id
-                )));
+                return Err(check::duplicate_id(key.info.id));
             }
             insert_key_rows(tx, key, integrity.as_ref())?;
             append_audit_rows(tx, audit, integrity.as_ref())
@@ -1127,10 +1124,7 @@ impl KeyStore for SqliteStore {
                     .prepare_cached(SQL_ID_TAKEN)?
                     .exists([id_sql(key.info.id)])?
                 {
-                    return Err(Error::Internal(format!(
-                        "key id {} already exists",
-                        key.info.id
-                    )));
+                    return Err(check::duplicate_id(key.info.id));
                 }
                 insert_key_rows(tx, key, integrity.as_ref())?;
             }

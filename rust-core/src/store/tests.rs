@@ -4,7 +4,7 @@ use super::*;
 use crate::algorithm::{Algorithm, HdScheme, Operation};
 use crate::audit::{AuditChain, AuditVerdict, verify_chain};
 use crate::caller::CallerRule;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, StoreContract};
 use crate::hd::DerivationPath;
 use crate::key::KeyOrigin;
 use crate::policy::{KeyPolicy, OperationSet};
@@ -191,14 +191,20 @@ fn alias_taken_is_refused_and_nothing_changes(s: &mut dyn KeyStore) {
     assert_eq!(s.key_count().unwrap(), 2);
 }
 
-fn duplicate_id_is_internal_and_nothing_changes(s: &mut dyn KeyStore) {
+fn duplicate_id_is_a_contract_violation_and_nothing_changes(s: &mut dyn KeyStore) {
     let a = sample_key("unix:1", "one", Algorithm::Ed25519);
     s.insert_key(&a, &[]).unwrap();
     let mut b = sample_key("unix:2", "two", Algorithm::Ed25519);
     b.info.id = a.info.id;
     let audit = next_audit(s, &[(Operation::GenerateKey, Some(b.info.id), None)]);
     let err = s.insert_key(&b, &audit).unwrap_err();
-    assert!(matches!(err, Error::Internal(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::StoreContract(StoreContract::DuplicateKeyId { .. })
+        ),
+        "{err}"
+    );
     assert_eq!(s.key_count().unwrap(), 1);
     assert_eq!(audit_len(s), 0);
     assert!(s.list_keys("unix:2").unwrap().is_empty());
@@ -385,28 +391,53 @@ fn audit_refuses_what_does_not_extend_the_chain(s: &mut dyn KeyStore) {
     // A gap: record 2 skipped.
     let mut chain = AuditChain::resume(Some(&good[1]));
     let gap = chain.append(1, "x".into(), Operation::Sign, None, None);
-    assert!(matches!(s.append_audit(&[gap]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.append_audit(&[gap]),
+        Err(Error::StoreContract(StoreContract::AuditOutOfSequence {
+            seq: 3,
+            last: 1
+        }))
+    ));
     // A replay of record 1.
     assert!(matches!(
         s.append_audit(&good[..1]),
-        Err(Error::Internal(_))
+        Err(Error::StoreContract(StoreContract::AuditOutOfSequence {
+            seq: 1,
+            last: 1
+        }))
     ));
     // Right seq, wrong link.
     let mut forged = good[1].clone();
     forged.prev_hash = [9u8; 32];
     forged.hash = crate::audit::record_hash(&forged);
-    assert!(matches!(s.append_audit(&[forged]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.append_audit(&[forged]),
+        Err(Error::StoreContract(StoreContract::AuditNotLinked {
+            seq: 2
+        }))
+    ));
     // Right link, wrong hash.
     let mut edited = good[1].clone();
     edited.caller.push('!');
-    assert!(matches!(s.append_audit(&[edited]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.append_audit(&[edited]),
+        Err(Error::StoreContract(StoreContract::AuditNotLinked {
+            seq: 2
+        }))
+    ));
     // A batch with a bad second record appends nothing.
     let mut batch = next_audit(
         s,
         &[(Operation::Sign, None, None), (Operation::Sign, None, None)],
     );
     batch[1].seq += 1;
-    assert!(matches!(s.append_audit(&batch), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.append_audit(&batch),
+        Err(Error::StoreContract(StoreContract::AuditOutOfSequence {
+            seq: 4,
+            last: 2
+        }))
+    ));
     assert_eq!(audit_len(s), 1);
 
     s.append_audit(&good[1..]).unwrap();
@@ -418,7 +449,13 @@ fn insert_with_bad_audit_inserts_nothing(s: &mut dyn KeyStore) {
     let a = sample_key("unix:1", "k", Algorithm::Ed25519);
     let mut audit = next_audit(s, &[(Operation::GenerateKey, Some(a.info.id), None)]);
     audit[0].seq = 2;
-    assert!(matches!(s.insert_key(&a, &audit), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.insert_key(&a, &audit),
+        Err(Error::StoreContract(StoreContract::AuditOutOfSequence {
+            seq: 2,
+            last: 0
+        }))
+    ));
     assert_eq!(s.key_count().unwrap(), 0);
     assert!(matches!(
         load(s, "unix:1", KeyRef::Id(a.info.id)),
@@ -430,7 +467,9 @@ fn insert_with_bad_audit_inserts_nothing(s: &mut dyn KeyStore) {
     audit[0].hash[0] ^= 1;
     assert!(matches!(
         s.delete_key("unix:1", a.info.id, &audit),
-        Err(Error::Internal(_))
+        Err(Error::StoreContract(StoreContract::AuditNotLinked {
+            seq: 1
+        }))
     ));
     assert_eq!(
         s.key_count().unwrap(),
@@ -442,22 +481,41 @@ fn insert_with_bad_audit_inserts_nothing(s: &mut dyn KeyStore) {
 fn refuses_keys_it_could_not_read_back(s: &mut dyn KeyStore) {
     let mut short = sample_key("unix:1", "a", Algorithm::Secp256k1);
     short.info.public_key.pop();
-    assert!(matches!(s.insert_key(&short, &[]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.insert_key(&short, &[]),
+        Err(Error::StoreContract(StoreContract::PublicKeyLength {
+            expected: 33,
+            got: 32,
+            ..
+        }))
+    ));
 
     let mut sym = sample_key("unix:1", "b", Algorithm::Aes256Gcm);
     sym.info.public_key = vec![1];
-    assert!(matches!(s.insert_key(&sym, &[]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.insert_key(&sym, &[]),
+        Err(Error::StoreContract(StoreContract::PublicKeyLength {
+            expected: 0,
+            got: 1,
+            ..
+        }))
+    ));
 
     let mut mismatch = hd_key("unix:1", "c", HdScheme::Slip10Ed25519);
     mismatch.info.algorithm = Algorithm::X25519;
     assert!(matches!(
         s.insert_key(&mismatch, &[]),
-        Err(Error::Internal(_))
+        Err(Error::StoreContract(StoreContract::HdSchemeMismatch { .. }))
     ));
 
     let mut empty = sample_key("unix:1", "d", Algorithm::P256);
     empty.sealed_secret.clear();
-    assert!(matches!(s.insert_key(&empty, &[]), Err(Error::Internal(_))));
+    assert!(matches!(
+        s.insert_key(&empty, &[]),
+        Err(Error::StoreContract(
+            StoreContract::EmptySealedSecret { .. }
+        ))
+    ));
 
     let mut huge = sample_key("unix:1", "e", Algorithm::P256);
     huge.info.policy.max_uses = Some(u64::MAX);
@@ -470,7 +528,9 @@ fn refuses_keys_it_could_not_read_back(s: &mut dyn KeyStore) {
     future.sealed_schema_version = SCHEMA_VERSION + 1;
     assert!(matches!(
         s.insert_key(&future, &[]),
-        Err(Error::Internal(_))
+        Err(Error::StoreContract(
+            StoreContract::UnknownSchemaVersion { .. }
+        ))
     ));
 
     assert_eq!(s.key_count().unwrap(), 0);
@@ -516,7 +576,7 @@ macro_rules! contract {
 contract!(
     insert_and_load_round_trip,
     alias_taken_is_refused_and_nothing_changes,
-    duplicate_id_is_internal_and_nothing_changes,
+    duplicate_id_is_a_contract_violation_and_nothing_changes,
     owner_namespaces_are_separate,
     check_error_is_returned_unchanged,
     delete_removes_key_with_its_audit,
