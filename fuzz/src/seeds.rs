@@ -302,7 +302,7 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
     );
     push(
         "list".into(),
-        request(pb::request::Operation::ListKeys(pb::ListKeysRequest {})),
+        request(pb::request::Operation::ListKeys(pb::ListKeysRequest::default())),
     );
     push(
         "audit".into(),

@@ -7,8 +7,8 @@ use crate::names;
 use crate::proto as pb;
 use keyhold_core::{
     Agreement, AuditVerdict, DerivationPath, DerivedKey, EncodedPublicKey, ImportMaterial,
-    KdfParams, KeyInfo, KeyOptions, KeyRef, KeySpec, PROTOCOL_VERSION, Payload, PublicKeyFormat,
-    SecretBytes, SignatureScheme,
+    KdfParams, KeyId, KeyInfo, KeyOptions, KeyPage, KeyRef, KeySpec, PROTOCOL_VERSION, Payload,
+    PublicKeyFormat, SecretBytes, SignatureScheme,
 };
 use prost::Message;
 use std::os::unix::net::UnixStream;
@@ -359,14 +359,48 @@ impl Client {
         }
     }
 
-    /// Every key in the caller's namespace.
+    /// Every key in the caller's namespace, ordered by alias (as before
+    /// paging): asks for pages of the core's maximum size until the last one
+    /// (each reply stays bounded), then sorts. Refuses a service whose
+    /// cursor does not move forward.
     pub fn list_keys(&mut self) -> Result<Vec<KeyInfo>> {
-        match self.call(pb::request::Operation::ListKeys(pb::ListKeysRequest {}))? {
-            pb::response::Result::ListKeys(r) => r
-                .keys
-                .into_iter()
-                .map(|k| convert::key_info(Some(k)))
-                .collect(),
+        let mut keys = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.list_keys_page(after, u32::MAX)?;
+            keys.extend(page.keys);
+            match page.next_after {
+                None => {
+                    keys.sort_by(|a, b| a.alias.cmp(&b.alias));
+                    return Ok(keys);
+                }
+                Some(next) if after.is_some_and(|a| next <= a) || keys.is_empty() => {
+                    return Err(ClientError::Protocol(format!(
+                        "list_keys: the service's cursor {next} does not advance"
+                    )));
+                }
+                next => after = next,
+            }
+        }
+    }
+
+    /// One page of the caller's keys with ids above `after` (`None`: from
+    /// the first), at most `limit` of them (0: the core's default; the core
+    /// caps it); `next_after` is the cursor of the next page, if any.
+    pub fn list_keys_page(&mut self, after: Option<KeyId>, limit: u32) -> Result<KeyPage> {
+        let op = pb::request::Operation::ListKeys(pb::ListKeysRequest {
+            after_id: after.map(KeyId::as_u64),
+            limit,
+        });
+        match self.call(op)? {
+            pb::response::Result::ListKeys(r) => Ok(KeyPage {
+                keys: r
+                    .keys
+                    .into_iter()
+                    .map(|k| convert::key_info(Some(k)))
+                    .collect::<Result<_>>()?,
+                next_after: r.next_after_id.map(KeyId::from_u64),
+            }),
             other => Err(unexpected("list_keys", &other)),
         }
     }

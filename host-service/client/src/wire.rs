@@ -39,7 +39,9 @@ pub fn response_error(response: &[u8]) -> Result<Option<(ErrorCode, String)>, ()
 pub fn list_keys_request(version: u32) -> Vec<u8> {
     pb::Request {
         version,
-        operation: Some(pb::request::Operation::ListKeys(pb::ListKeysRequest {})),
+        operation: Some(pb::request::Operation::ListKeys(
+            pb::ListKeysRequest::default(),
+        )),
     }
     .encode_to_vec()
 }

@@ -13,7 +13,12 @@ mod material;
 mod ops;
 mod requests;
 
-pub use requests::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeySpec};
+#[cfg(test)]
+pub(crate) use ops::listing_size;
+pub use ops::{DEFAULT_LIST_PAGE_KEYS, MAX_LIST_PAGE_BYTES, MAX_LIST_PAGE_KEYS};
+pub use requests::{
+    Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeyPage, KeySpec,
+};
 
 use crate::audit::AuditVerdict;
 use crate::caller::Caller;
@@ -264,5 +269,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 mod child_policy_tests;
 #[cfg(test)]
 mod full_store_tests;
+#[cfg(test)]
+mod list_page_tests;
 #[cfg(test)]
 mod tests;

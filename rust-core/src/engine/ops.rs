@@ -3,7 +3,9 @@
 use super::cache::LoadedKey;
 use super::journal::now_ms;
 use super::material::{KeyMaterial, lock};
-use super::{Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeySpec, Keyhold};
+use super::{
+    Agreement, DerivedKey, ImportMaterial, KdfParams, KeyOptions, KeyPage, KeySpec, Keyhold,
+};
 use crate::algorithm::{Algorithm, HdScheme, Operation, PublicKeyFormat, SignatureScheme};
 use crate::caller::Caller;
 use crate::crypto::{self, EncodedPublicKey, Payload, PrivateKey, PublicKey};
@@ -18,7 +20,54 @@ use crate::{Error, Result};
 use std::sync::Arc;
 
 /// Most caller rules and path prefixes a policy may hold.
-const MAX_POLICY_ENTRIES: usize = 64;
+pub(crate) const MAX_POLICY_ENTRIES: usize = 64;
+
+/// Keys in a [`Keyhold::list_keys_page`] page when the caller asks for 0.
+pub const DEFAULT_LIST_PAGE_KEYS: u32 = 50;
+/// Most keys in one page, whatever the caller asks for. A typical record
+/// (alias, 33-byte public key, one caller rule) is well under 1 KiB, so 100
+/// of them stay near 100 KiB; records with large policies are bounded by
+/// [`MAX_LIST_PAGE_BYTES`] instead.
+pub const MAX_LIST_PAGE_KEYS: u32 = 100;
+/// Byte budget of one page, counted with [`listing_size`] (an upper bound of
+/// a record both as protobuf and as an Android `Parcel`, whose strings are
+/// UTF-16). A page stops before it would pass the budget but always holds at
+/// least one key, so it is at most `max(budget, one record)`. 256 KiB is a
+/// quarter of Binder's per-process transaction buffer (`BINDER_VM_SIZE`,
+/// 1 MiB - 8 KiB in AOSP `ProcessState.cpp`), which every in-flight
+/// transaction of the process shares; a record whose policy holds
+/// the most rules and prefixes (64 each) is computed in the tests.
+pub const MAX_LIST_PAGE_BYTES: usize = 256 * 1024;
+
+/// An upper bound of the bytes `info` takes in a listing, as protobuf or as
+/// an Android `Parcel` (strings counted at 2 bytes per UTF-8 byte plus a
+/// length and terminator, byte arrays plus a length and padding, 8 bytes per
+/// scalar, fixed headers generously rounded up).
+pub(crate) fn listing_size(info: &KeyInfo) -> usize {
+    let string = |len: usize| 2 * len + 8;
+    let rules: usize = info
+        .policy
+        .allowed_callers
+        .iter()
+        .map(|r| 64 + string(r.app_id.as_ref().map_or(0, String::len)) + 32 + 8)
+        .sum();
+    let prefixes: usize = info
+        .policy
+        .allowed_path_prefixes
+        .iter()
+        .map(|p| string(p.to_string().len()))
+        .sum();
+    // id (16 hex digits), algorithm, scheme, origin, counts, times, the
+    // operation list (at most 64 values) and parcelable headers.
+    let fixed = 256 + 64 * 8;
+    fixed
+        + string(info.alias.len())
+        + string(info.sealer.len())
+        + info.public_key.len()
+        + 8
+        + rules
+        + prefixes
+}
 
 /// What an operation needs to remember for its audit record.
 #[derive(Default)]
@@ -332,6 +381,52 @@ impl Keyhold {
             // committed (buffered use counts show once written).
             let _ = self.flush();
             lock(&self.store).list_keys(&caller.owner())
+        })
+    }
+
+    /// One bounded page of the caller's keys, in ascending key-id order
+    /// (ids are random and never change, so the order is stable: keys added
+    /// or deleted between pages neither shift nor repeat the others; a key
+    /// added behind the cursor shows on the next full listing).
+    ///
+    /// `after`: start after this id (`None`: from the start); it need not
+    /// name an existing key, so the cursor survives the deletion of the key
+    /// it names. `limit`: most keys, 0 meaning [`DEFAULT_LIST_PAGE_KEYS`],
+    /// capped at [`MAX_LIST_PAGE_KEYS`]; the page also stops before it
+    /// passes [`MAX_LIST_PAGE_BYTES`] (always holding at least one key).
+    /// `next_after` is set when more keys follow.
+    pub fn list_keys_page(
+        &self,
+        caller: &Caller,
+        after: Option<KeyId>,
+        limit: u32,
+    ) -> Result<KeyPage> {
+        self.audited(caller, Operation::ListKeys, |_| {
+            let _ = self.flush();
+            let mut all = lock(&self.store).list_keys(&caller.owner())?;
+            all.retain(|k| after.is_none_or(|a| k.id > a));
+            all.sort_unstable_by_key(|k| k.id);
+            let limit = match limit {
+                0 => DEFAULT_LIST_PAGE_KEYS,
+                n => n.min(MAX_LIST_PAGE_KEYS),
+            } as usize;
+            let mut keys = Vec::new();
+            let (mut bytes, mut more) = (0usize, false);
+            for info in all {
+                let size = listing_size(&info);
+                if keys.len() == limit || (!keys.is_empty() && bytes + size > MAX_LIST_PAGE_BYTES) {
+                    more = true;
+                    break;
+                }
+                bytes += size;
+                keys.push(info);
+            }
+            let next_after = if more {
+                keys.last().map(|k| k.id)
+            } else {
+                None
+            };
+            Ok(KeyPage { keys, next_after })
         })
     }
 

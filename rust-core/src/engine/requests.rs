@@ -111,3 +111,14 @@ pub enum Agreement {
     /// The HKDF output stored as a new AES-256-GCM key.
     Stored(KeyInfo),
 }
+
+/// One page of [`Keyhold::list_keys_page`](crate::Keyhold::list_keys_page):
+/// keys in ascending key-id order, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPage {
+    /// The caller's keys with ids above the requested `after`, ascending.
+    pub keys: Vec<KeyInfo>,
+    /// The id of the last key of this page when more keys follow: pass
+    /// it as `after` for the next page. `None` on the last page.
+    pub next_after: Option<crate::key::KeyId>,
+}

@@ -6,6 +6,7 @@ use super::{PROTOCOL_VERSION, pb};
 use crate::caller::Caller;
 use crate::engine::{Agreement, ImportMaterial, KdfParams, KeySpec, Keyhold};
 use crate::hd::DerivationPath;
+use crate::key::KeyId;
 use crate::secret::SecretBytes;
 use crate::{Error, HdScheme, Result};
 use prost::Message;
@@ -49,13 +50,13 @@ pub(super) fn dispatch(engine: &Keyhold, caller: &Caller, bytes: &[u8]) -> Resul
             engine.delete_key(caller, &convert::key_ref(r.key)?)?;
             R::DeleteKey(pb::DeleteKeyResponse {})
         }
-        Op::ListKeys(_) => R::ListKeys(pb::ListKeysResponse {
-            keys: engine
-                .list_keys(caller)?
-                .iter()
-                .map(convert::key_info_out)
-                .collect(),
-        }),
+        Op::ListKeys(r) => {
+            let page = engine.list_keys_page(caller, r.after_id.map(KeyId::from_u64), r.limit)?;
+            R::ListKeys(pb::ListKeysResponse {
+                keys: page.keys.iter().map(convert::key_info_out).collect(),
+                next_after_id: page.next_after.map(KeyId::as_u64),
+            })
+        }
         Op::GetKeyInfo(r) => R::GetKeyInfo(pb::GetKeyInfoResponse {
             key: Some(convert::key_info_out(
                 &engine.get_key_info(caller, &convert::key_ref(r.key)?)?,

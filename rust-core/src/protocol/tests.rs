@@ -289,7 +289,9 @@ fn handle_with_identity_reports_bad_identity_as_a_response() {
     let engine = engine();
     let request = pb::Request {
         version: 1,
-        operation: Some(pb::request::Operation::ListKeys(pb::ListKeysRequest {})),
+        operation: Some(pb::request::Operation::ListKeys(
+            pb::ListKeysRequest::default(),
+        )),
     };
     let response = pb::Response::decode(
         engine
@@ -405,4 +407,95 @@ proptest::proptest! {
             other => proptest::prop_assert!(false, "unexpected response {:?}", other),
         }
     }
+}
+
+fn list_page(engine: &Keyhold, after_id: Option<u64>, limit: u32) -> pb::ListKeysResponse {
+    let op = pb::request::Operation::ListKeys(pb::ListKeysRequest { after_id, limit });
+    match call(engine, op).result {
+        Some(pb::response::Result::ListKeys(r)) => r,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn list_keys_pages_through_handle() {
+    let engine = engine();
+    for i in 0..25 {
+        let op = pb::request::Operation::GenerateKey(pb::GenerateKeyRequest {
+            alias: format!("k{i}"),
+            algorithm: pb::Algorithm::Ed25519 as i32,
+            ..Default::default()
+        });
+        assert!(error_code(&call(&engine, op)).is_none());
+    }
+    let ids = |r: &pb::ListKeysResponse| -> Vec<u64> {
+        r.keys
+            .iter()
+            .map(|k| u64::from_str_radix(&k.id, 16).unwrap())
+            .collect()
+    };
+    let first = list_page(&engine, None, 10);
+    assert_eq!(first.keys.len(), 10);
+    assert_eq!(first.next_after_id, ids(&first).last().copied());
+    let second = list_page(&engine, first.next_after_id, 10);
+    let third = list_page(&engine, second.next_after_id, 10);
+    assert_eq!(third.keys.len(), 5);
+    assert_eq!(third.next_after_id, None);
+    let all: Vec<u64> = [&first, &second, &third]
+        .iter()
+        .flat_map(|r| ids(r))
+        .collect();
+    let mut sorted = all.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(all, sorted, "ascending, each once");
+    assert_eq!(all.len(), 25);
+    // after_id = 0 is a real cursor (0 is a valid key id), not "absent".
+    assert_eq!(ids(&list_page(&engine, Some(0), 0)), all);
+    // limit 0: the default page; a huge limit: the cap (both above 25 here).
+    assert_eq!(list_page(&engine, None, u32::MAX).keys.len(), 25);
+    // The new fields survive the wire: an old client's empty request (no
+    // fields) decodes as "from the start, default size".
+    let empty = pb::ListKeysRequest::default().encode_to_vec();
+    assert!(empty.is_empty());
+    let with_zero = pb::ListKeysRequest {
+        after_id: Some(0),
+        limit: 3,
+    };
+    let decoded = pb::ListKeysRequest::decode(with_zero.encode_to_vec().as_slice()).unwrap();
+    assert_eq!(decoded, with_zero);
+}
+
+#[test]
+fn listing_size_bounds_the_protobuf_encoding() {
+    let engine = engine();
+    let op = pb::request::Operation::GenerateKey(pb::GenerateKeyRequest {
+        alias: "x".repeat(128),
+        hd_scheme: pb::HdScheme::Bip32Secp256k1 as i32,
+        policy: Some(pb::KeyPolicy {
+            allowed_callers: (0..63)
+                .map(|i| pb::CallerRule {
+                    uid: Some(1000 + i),
+                    app_id: Some("p".repeat(255)),
+                    code_sha256: vec![3; 32],
+                })
+                .chain([pb::CallerRule {
+                    uid: Some(1000),
+                    ..Default::default()
+                }])
+                .collect(),
+            allowed_path_prefixes: vec!["m/44'/60'/2147483647'/0/2147483647".into(); 64],
+            allowed_operations: (1..=12).collect(),
+            max_uses: i64::MAX as u64,
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let response = call(&engine, op);
+    assert!(error_code(&response).is_none(), "{response:?}");
+    let info = engine.list_keys(&caller()).unwrap().remove(0);
+    let encoded = convert::key_info_out(&info).encoded_len();
+    let bound = crate::engine::listing_size(&info);
+    assert!(encoded > 20_000, "the policy is large: {encoded}");
+    assert!(encoded <= bound, "{encoded} > {bound}");
 }
