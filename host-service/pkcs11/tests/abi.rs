@@ -716,7 +716,7 @@ fn child_checks(f: &'static CK_FUNCTION_LIST_3_0, lbl: &[u8]) -> i32 {
             return 2;
         }
     }
-    let p = P11 { f, session: 0 };
+    let p = std::mem::ManuallyDrop::new(P11 { f, session: 0 });
     let Ok(s) = p.open_session(CKF_SERIAL_SESSION) else {
         return 3;
     };
@@ -764,4 +764,41 @@ fn random_bytes_come_from_the_os_and_seeding_is_refused() {
     }
     assert_ne!(a, [0u8; 32]);
     assert_ne!(a, b, "two 256-bit draws collided");
+}
+
+#[test]
+fn threads_sign_concurrently_on_their_own_sessions() {
+    use ed25519_dalek::Verifier as _;
+    let _t = turn();
+    let d = Daemon::start();
+    let p = P11::open(d.socket());
+    let (hp, hk) = p
+        .gen_pair(
+            CKM_EC_EDWARDS_KEY_PAIR_GEN,
+            vec![(CKA_EC_PARAMS, EDWARDS25519_NAME.to_vec())],
+            vec![],
+        )
+        .unwrap();
+    let point = p.attr(hp, CKA_EC_POINT).unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&point[2..].try_into().unwrap()).unwrap();
+    let f = p.f;
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            s.spawn(move || {
+                // ManuallyDrop: a P11 finalizes the module when dropped.
+                let opener = std::mem::ManuallyDrop::new(P11 { f, session: 0 });
+                let session = opener.open_session(CKF_SERIAL_SESSION).unwrap();
+                let q = std::mem::ManuallyDrop::new(P11 { f, session });
+                for i in 0..25u8 {
+                    let msg = [t, i];
+                    assert_eq!(q.sign_init(CKM_EDDSA, hk), CKR_OK);
+                    let sig = q.sign(&msg).unwrap();
+                    vk.verify(&msg, &ed25519_dalek::Signature::from_slice(&sig).unwrap())
+                        .unwrap();
+                }
+                // SAFETY: our own session.
+                assert_eq!(unsafe { f.C_CloseSession.unwrap()(session) }, CKR_OK);
+            });
+        }
+    });
 }
