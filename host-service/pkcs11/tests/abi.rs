@@ -802,3 +802,59 @@ fn threads_sign_concurrently_on_their_own_sessions() {
         }
     });
 }
+
+#[test]
+fn one_template_mixes_values_sensitive_and_unknown_attributes() {
+    let _t = turn();
+    let d = Daemon::start();
+    let p = P11::open(d.socket());
+    let lbl = label("mix");
+    let (_hp, hk) = p
+        .gen_pair(
+            CKM_EC_KEY_PAIR_GEN,
+            vec![(CKA_EC_PARAMS, P256_OID.to_vec())],
+            vec![(CKA_LABEL, lbl.clone())],
+        )
+        .unwrap();
+    let mut label_buf = vec![0u8; 64];
+    let mut value_buf = vec![0u8; 64];
+    let mut class_buf = [0u8; 8];
+    let mut t = [
+        CK_ATTRIBUTE {
+            type_: CKA_LABEL,
+            pValue: label_buf.as_mut_ptr() as *mut _,
+            ulValueLen: 64,
+        },
+        CK_ATTRIBUTE {
+            type_: CKA_VALUE,
+            pValue: value_buf.as_mut_ptr() as *mut _,
+            ulValueLen: 64,
+        },
+        CK_ATTRIBUTE {
+            type_: 0x8000_0001,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 0,
+        },
+        CK_ATTRIBUTE {
+            type_: CKA_CLASS,
+            pValue: class_buf.as_mut_ptr() as *mut _,
+            ulValueLen: 8,
+        },
+    ];
+    // SAFETY: every buffer matches its announced length.
+    let rv = unsafe { p.f.C_GetAttributeValue.unwrap()(p.session, hk, t.as_mut_ptr(), 4) };
+    // Every attribute is processed; one of the error codes is returned.
+    assert!(
+        rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID,
+        "{rv:#x}"
+    );
+    assert_eq!(&label_buf[..t[0].ulValueLen as usize], lbl.as_slice());
+    assert_eq!(t[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+    assert_eq!(
+        value_buf,
+        vec![0u8; 64],
+        "nothing written for a sensitive attribute"
+    );
+    assert_eq!(t[2].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+    assert_eq!(class_buf.to_vec(), ulong(CKO_PRIVATE_KEY));
+}
