@@ -48,8 +48,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::{GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection};
 
-/// Longest alias accepted, in bytes (after NFC).
-pub const MAX_ALIAS_LEN: usize = 128;
+pub use crate::limits::MAX_ALIAS_LEN;
 
 /// The form an alias is stored under, or why it is refused (see the
 /// module documentation for the rule).

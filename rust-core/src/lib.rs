@@ -32,6 +32,7 @@ mod hd;
 mod integrity;
 mod kat;
 mod key;
+mod limits;
 mod policy;
 mod protocol;
 mod random;
@@ -52,6 +53,7 @@ pub use error::{Error, ErrorCode, Result, SealerErrorKind, StoreContract};
 pub use hd::DerivationPath;
 pub use integrity::StoreIntegrity;
 pub use key::{KeyId, KeyInfo, KeyOrigin, KeyRef};
+pub use limits::DEFAULT_MAX_REQUEST_BYTES;
 pub use policy::{ChildOf, KeyPolicy, OperationSet};
 pub use protocol::{PROTOCOL_VERSION, caller_from_identity_bytes, caller_to_identity_bytes};
 pub use sealer::{

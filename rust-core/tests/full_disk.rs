@@ -137,7 +137,7 @@ fn a_full_disk_serves_reads_refuses_writes_and_keeps_every_record() {
 
     // Opening needs no write.
     let k = Keyhold::open_in_dir(&store, config()).unwrap();
-    let committed = k.verify_audit().unwrap();
+    let committed = k.audit_verify().unwrap();
     assert_eq!(committed.first_broken_seq, None);
 
     // What needs no write is served (its records wait in the journal).
@@ -180,7 +180,7 @@ fn a_full_disk_serves_reads_refuses_writes_and_keeps_every_record() {
     std::thread::sleep(Duration::from_millis(300));
     k.flush().unwrap();
     assert_eq!(k.pending_audit_records(), 0);
-    let v = k.verify_audit().unwrap();
+    let v = k.audit_verify().unwrap();
     assert_eq!(v.first_broken_seq, None);
     assert!(
         v.entries >= committed.entries + waiting as u64,

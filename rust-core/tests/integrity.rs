@@ -63,7 +63,7 @@ fn populated(dir: &Path) {
     for _ in 0..20 {
         sign(&k, "plain").unwrap();
     }
-    let v = k.verify_audit().unwrap();
+    let v = k.audit_verify().unwrap();
     assert_eq!((v.entries, v.first_broken_seq), (25, None));
 }
 
@@ -139,7 +139,7 @@ fn a_deleted_range_is_found_where_it_starts() {
     db(dir.path())
         .execute("DELETE FROM audit_log WHERE seq BETWEEN 8 AND 12", [])
         .unwrap();
-    let v = open(dir.path()).unwrap().verify_audit().unwrap();
+    let v = open(dir.path()).unwrap().audit_verify().unwrap();
     assert_eq!(v.first_broken_seq, Some(8));
     assert!(!v.is_truncated());
 }
@@ -155,7 +155,7 @@ fn an_edited_record_cannot_be_rechained_with_sha256() {
     rechain_plain(&c, recs);
     // The anchor is left as it was: the attacker cannot MAC a new one.
     drop(c);
-    let v = open(dir.path()).unwrap().verify_audit().unwrap();
+    let v = open(dir.path()).unwrap().audit_verify().unwrap();
     assert_eq!(v.first_broken_seq, Some(1), "every keyed record fails");
 }
 
@@ -168,7 +168,7 @@ fn a_removed_range_rechained_with_sha256_is_found() {
     recs.drain(5..10);
     rechain_plain(&c, recs);
     drop(c);
-    let v = open(dir.path()).unwrap().verify_audit().unwrap();
+    let v = open(dir.path()).unwrap().audit_verify().unwrap();
     assert!(v.first_broken_seq.is_some());
 }
 
@@ -180,14 +180,14 @@ fn a_truncated_tail_is_reported_and_stays_reported() {
         .execute("DELETE FROM audit_log WHERE seq > 20", [])
         .unwrap();
     let k = open(dir.path()).unwrap();
-    let v = k.verify_audit().unwrap();
+    let v = k.audit_verify().unwrap();
     assert_eq!((v.entries, v.first_broken_seq), (20, Some(21)));
     assert!(v.is_truncated());
     // New records continue after the anchor, so the gap cannot be papered
     // over by using the store.
     sign(&k, "plain").unwrap();
     drop(k);
-    let v = open(dir.path()).unwrap().verify_audit().unwrap();
+    let v = open(dir.path()).unwrap().audit_verify().unwrap();
     assert_eq!(v.first_broken_seq, Some(21));
     assert!(!v.is_truncated(), "now a gap inside the log");
 }
@@ -308,7 +308,7 @@ fn a_v3_store_upgrades_once_and_keeps_working() {
     std::fs::write(dir.path().join("keyhold.db"), FIXTURE_V3).unwrap();
     let k = open_fixture(dir.path()).unwrap();
     // Its history verifies (plain records chained into the keyed ones).
-    let v = k.verify_audit().unwrap();
+    let v = k.audit_verify().unwrap();
     assert_eq!((v.entries, v.first_broken_seq), (7, None));
     // Keys and policies read back and are now MAC'd.
     let limited = k.get_key_info(&alice(), &alias("limited")).unwrap();

@@ -133,7 +133,7 @@ fn sealed_secrets_do_not_survive_being_moved_or_altered() {
     assert_eq!(sign_code(&e, &alice(), "a"), None);
     assert_eq!(sign_code(&e, &alice(), "intact"), None);
     // And the failures are in the audit log.
-    assert_eq!(e.verify_audit().unwrap().first_broken_seq, None);
+    assert_eq!(e.audit_verify().unwrap().first_broken_seq, None);
 }
 
 #[test]

@@ -163,7 +163,7 @@ fn reads_are_served_secrets_refused_and_every_record_kept() {
             (Operation::Sign, None),
         ]
     );
-    assert_eq!(k.verify_audit().unwrap().first_broken_seq, None);
+    assert_eq!(k.audit_verify().unwrap().first_broken_seq, None);
 }
 
 #[test]
@@ -191,5 +191,5 @@ fn a_full_buffer_refuses_everything_and_counts_it_in_one_record() {
     );
     assert_eq!(records.len(), 1 + cap + 1);
     public(&k).unwrap();
-    assert_eq!(k.verify_audit().unwrap().first_broken_seq, None);
+    assert_eq!(k.audit_verify().unwrap().first_broken_seq, None);
 }

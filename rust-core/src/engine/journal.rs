@@ -1,7 +1,8 @@
 //! Buffered audit records and usage counts, committed in groups.
 //!
-//! Records of creations and deletions are committed with the write itself
-//! (see `Keyhold::commit_insert`); the rest wait here until a batch fills,
+//! Records of creations and deletions are committed in the same store
+//! transaction as the write itself ([`Journal::commit_with`], called by
+//! `Keyhold::create_key` and `Keyhold::delete_key`); the rest wait here until a batch fills,
 //! the oldest is `audit_max_delay` old, a refusal is recorded, or the engine
 //! is flushed or dropped. A kill -9 can therefore lose at most one batch of
 //! use records, never a record of a key's creation or deletion, and never

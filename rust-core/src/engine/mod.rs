@@ -23,7 +23,6 @@ pub use requests::{
 use crate::audit::AuditVerdict;
 use crate::caller::Caller;
 use crate::integrity::StoreIntegrity;
-use crate::key::KeyInfo;
 use crate::sealer::{Sealer, SealerBindingInfo, SoftwareSealer};
 use crate::store::{KeyStore, SqliteStore};
 use crate::{Error, Result};
@@ -60,7 +59,7 @@ impl Default for Config {
         Self {
             cache_capacity: 1024,
             cache_idle_ttl: Duration::from_secs(15 * 60),
-            max_request_bytes: 1 << 20,
+            max_request_bytes: crate::limits::DEFAULT_MAX_REQUEST_BYTES,
             audit_batch: 4096,
             audit_max_delay: Duration::from_secs(1),
             sealer_retry_delays: vec![
@@ -195,7 +194,9 @@ impl Keyhold {
     /// MAC'd anchor (a removed tail is reported as truncation, see
     /// [`AuditVerdict`]). An anchor that fails its MAC is
     /// `CORRUPT_KEY_RECORD`.
-    pub fn verify_audit(&self) -> Result<AuditVerdict> {
+    /// Named like the operation everywhere else (`Operation::AuditVerify`,
+    /// the proto's `AuditVerifyRequest`, `keyhold audit verify`).
+    pub fn audit_verify(&self) -> Result<AuditVerdict> {
         // Records that cannot be written yet (full disk) are not verified;
         // what is committed still is.
         let _ = self.flush();
@@ -234,9 +235,12 @@ impl Keyhold {
         &self.binding
     }
 
-    /// Public metadata of a key, with its current usage count.
-    pub fn key_info_of(&self, caller: &Caller, key: &crate::KeyRef) -> Result<KeyInfo> {
-        self.get_key_info(caller, key)
+    /// The old name of [`Keyhold::audit_verify`], kept until the doors
+    /// (uniffi `verify_audit`, Swift `verifyAudit`) take the new one; not
+    /// deprecated yet so their `-D warnings` builds keep passing.
+    #[doc(hidden)]
+    pub fn verify_audit(&self) -> Result<AuditVerdict> {
+        self.audit_verify()
     }
 }
 

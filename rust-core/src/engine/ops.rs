@@ -20,7 +20,7 @@ use crate::{Error, Result};
 use std::sync::Arc;
 
 /// Most caller rules and path prefixes a policy may hold.
-pub(crate) const MAX_POLICY_ENTRIES: usize = 64;
+pub(crate) use crate::limits::MAX_POLICY_ENTRIES;
 
 /// Keys in a [`Keyhold::list_keys_page`] page when the caller asks for 0.
 pub const DEFAULT_LIST_PAGE_KEYS: u32 = 50;

@@ -253,7 +253,7 @@ fn every_operation_is_audited_and_the_chain_verifies() {
     );
     engine.list_keys(&alice()).unwrap();
     engine.delete_key(&alice(), &alias("e")).unwrap();
-    let verdict = engine.verify_audit().unwrap();
+    let verdict = engine.audit_verify().unwrap();
     assert_eq!(verdict.entries, 5);
     assert_eq!(verdict.first_broken_seq, None);
     let records = lock(&engine.store).audit_records(1, 10).unwrap();

@@ -12,16 +12,8 @@ use crate::key::{KeyId, KeyInfo, KeyOrigin, KeyRef, MAX_ALIAS_LEN};
 use crate::policy::{KeyPolicy, OperationSet};
 use crate::{Error, KeyOptions, Result};
 
-/// Largest encoded caller identity.
-pub(super) const MAX_IDENTITY_BYTES: usize = 16 * 1024;
-/// Largest derivation path string.
-const MAX_PATH_LEN: usize = 2048;
-/// Largest imported key encoding, mnemonic, passphrase or xprv.
-pub(super) const MAX_KEY_MATERIAL: usize = 16 * 1024;
-/// Largest peer public key or signature.
-pub(super) const MAX_SMALL_BLOB: usize = 1024;
-/// Most entries in a repeated policy field.
-const MAX_POLICY_ITEMS: usize = 64;
+use crate::limits::{MAX_APP_ID_LEN, MAX_PATH_LEN, MAX_POLICY_ENTRIES};
+pub(super) use crate::limits::{MAX_IDENTITY_BYTES, MAX_KEY_MATERIAL, MAX_SMALL_BLOB};
 
 /// Refuses `value` longer than `limit`.
 pub(super) fn limit(what: &'static str, len: usize, limit: usize) -> Result<()> {
@@ -204,7 +196,7 @@ fn code_digest(bytes: &[u8], what: &str) -> Result<CodeDigest> {
 
 fn caller_rule(rule: pb::CallerRule) -> Result<CallerRule> {
     if let Some(app_id) = &rule.app_id {
-        limit("app id", app_id.len(), 512)?;
+        limit("app id", app_id.len(), MAX_APP_ID_LEN)?;
     }
     Ok(CallerRule {
         uid: rule.uid,
@@ -224,17 +216,17 @@ pub(super) fn key_options(alias: String, policy: Option<pb::KeyPolicy>) -> Resul
     limit(
         "allowed callers",
         policy.allowed_callers.len(),
-        MAX_POLICY_ITEMS,
+        MAX_POLICY_ENTRIES,
     )?;
     limit(
         "allowed operations",
         policy.allowed_operations.len(),
-        MAX_POLICY_ITEMS,
+        MAX_POLICY_ENTRIES,
     )?;
     limit(
         "allowed path prefixes",
         policy.allowed_path_prefixes.len(),
-        MAX_POLICY_ITEMS,
+        MAX_POLICY_ENTRIES,
     )?;
     let allowed_operations = if policy.allowed_operations.is_empty() {
         None
@@ -330,8 +322,9 @@ pub(super) fn error_response(error: &Error) -> pb::Response {
     }
 }
 
-/// The wire enum for a code. The numbers are equal by construction (a test
-/// checks every one); the match keeps the compiler honest when codes are added.
+/// The wire enum for a code: the numbers are equal by construction, so this
+/// is a lookup by number (a test checks every code maps to the wire value of
+/// the same name; a code missing from the proto would come out `INTERNAL`).
 pub(super) fn error_code_out(code: ErrorCode) -> pb::ErrorCode {
     pb::ErrorCode::try_from(code.as_u32() as i32).unwrap_or(pb::ErrorCode::Internal)
 }

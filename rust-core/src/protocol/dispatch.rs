@@ -63,7 +63,7 @@ pub(super) fn dispatch(engine: &Keyhold, caller: &Caller, bytes: &[u8]) -> Resul
             )),
         }),
         Op::AuditVerify(_) => {
-            let verdict = engine.verify_audit()?;
+            let verdict = engine.audit_verify()?;
             R::AuditVerify(pb::AuditVerifyResponse {
                 entries: verdict.entries,
                 intact: verdict.first_broken_seq.is_none(),
