@@ -32,8 +32,8 @@ root="$(cd "$here/../.." && pwd)"
 
 ensure_packages opensc softhsm2 gnutls-bin python3-pykcs11 libengine-pkcs11-openssl \
     openssl openssh-client openssh-server
-ensure_command pkcs11-tool
-ensure_command p11tool
+ensure_command pkcs11-tool opensc
+ensure_command p11tool gnutls-bin
 
 target="$(cargo_target_dir)"
 (cd "$root" && cargo build -q -p keyholdd -p keyhold-pkcs11)
