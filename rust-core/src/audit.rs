@@ -62,7 +62,7 @@ impl AuditVerdict {
 }
 
 /// The head of a keyed chain as the store last committed it, MAC'd (see
-/// [`crate::integrity`]). Rewritten with every audit append.
+/// the core's `integrity` module). Rewritten with every audit append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditAnchor {
     /// Seq of the newest record (0 for an empty log).
@@ -70,7 +70,7 @@ pub struct AuditAnchor {
     /// Hash of the newest record (zeros for an empty log).
     pub head: [u8; 32],
     /// First record carrying a keyed hash; earlier ones predate schema 4
-    /// and carry [`record_hash`].
+    /// and carry the plain SHA-256 record hash.
     pub keyed_from: u64,
     /// MAC over the three fields above.
     pub mac: [u8; 32],
@@ -302,7 +302,7 @@ pub(crate) fn verify_anchored(
 /// A record is broken when its `seq` is not the next expected one (a record
 /// was removed or the records were reordered: the expected seq is reported),
 /// its `prev_hash` is not the previous record's hash (zeros for the first),
-/// or its `hash` is not [`record_hash`]. The walk stops at the first break;
+/// or its `hash` is not the plain SHA-256 record hash. The walk stops at the first break;
 /// `entries` counts the records examined, including the broken one.
 ///
 /// Removing records at the *end* of the log is not detectable from the log

@@ -33,3 +33,21 @@ pub(crate) const MAX_KEY_MATERIAL: usize = 16 * 1024;
 
 /// Largest peer public key, signature, HKDF salt or info, in bytes.
 pub(crate) const MAX_SMALL_BLOB: usize = 1024;
+
+/// Keys in a [`Keyhold::list_keys_page`](crate::Keyhold::list_keys_page)
+/// page when the caller asks for 0.
+pub const DEFAULT_LIST_PAGE_KEYS: u32 = 50;
+/// Most keys in one page, whatever the caller asks for. A typical record
+/// (alias, 33-byte public key, one caller rule) is well under 1 KiB, so 100
+/// of them stay near 100 KiB; records with large policies are bounded by
+/// [`MAX_LIST_PAGE_BYTES`] instead.
+pub const MAX_LIST_PAGE_KEYS: u32 = 100;
+/// Byte budget of one page, counted with the engine's `listing_size` (an
+/// upper bound of a record both as protobuf and as an Android `Parcel`,
+/// whose strings are UTF-16). A page stops before it would pass the budget but always holds at
+/// least one key, so it is at most `max(budget, one record)`. 256 KiB is a
+/// quarter of Binder's per-process transaction buffer (`BINDER_VM_SIZE`,
+/// 1 MiB - 8 KiB in AOSP `ProcessState.cpp`), which every in-flight
+/// transaction of the process shares; a record whose policy holds
+/// the most rules and prefixes (64 each) is computed in the tests.
+pub const MAX_LIST_PAGE_BYTES: usize = 256 * 1024;

@@ -20,7 +20,7 @@ impl DerivationPath {
     }
 
     /// Parses `m`, `m/0'/1`, ... Rejects indices >= 2^31, empty
-    /// components, a missing `m` and paths deeper than [`MAX_DEPTH`].
+    /// components, a missing `m` and paths deeper than 255 (`MAX_DEPTH`).
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |why: &str| Error::InvalidPath(format!("{text:?}: {why}"));
         let mut parts = text.split('/');
@@ -51,7 +51,7 @@ impl DerivationPath {
         Ok(Self(indices))
     }
 
-    /// The raw indices (hardened ones have [`HARDENED`] set).
+    /// The raw indices (hardened ones have bit 31 (`HARDENED`, 0x8000_0000) set).
     pub fn indices(&self) -> &[u32] {
         &self.0
     }
