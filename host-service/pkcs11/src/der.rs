@@ -42,9 +42,33 @@ pub(crate) fn curve_of(params: &[u8]) -> Option<Algorithm> {
     }
 }
 
+/// id-ecPublicKey, 1.2.840.10045.2.1 (RFC 5480 §2.1.1).
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+/// `CKA_PUBLIC_KEY_INFO`: the DER SubjectPublicKeyInfo of a public key
+/// (RFC 5480 §2 for EC with the uncompressed point, RFC 8410 §4 for
+/// Ed25519/X25519), built from the raw point.
+pub(crate) fn spki(algorithm: Algorithm, point: &[u8]) -> Option<Vec<u8>> {
+    let alg = match algorithm {
+        Algorithm::P256 | Algorithm::Secp256k1 => {
+            tlv(0x30, &[OID_EC_PUBLIC_KEY, ec_params(algorithm)?].concat())
+        }
+        Algorithm::Ed25519 => tlv(0x30, OID_ED25519),
+        Algorithm::X25519 => tlv(0x30, OID_X25519),
+        _ => return None,
+    };
+    let bits = tlv(0x03, &[&[0u8][..], point].concat());
+    Some(tlv(0x30, &[alg, bits].concat()))
+}
+
 /// DER OCTET STRING around `content` (definite length, short or long form).
 pub(crate) fn octet_string(content: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x04];
+    tlv(0x04, content)
+}
+
+/// One DER TLV with a definite length.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
         out.push(len as u8);
@@ -86,5 +110,21 @@ mod tests {
         // secp384r1 1.3.132.0.34: a curve Keyhold does not have.
         assert_eq!(curve_of(&[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]), None);
         assert_eq!(NAME_EDWARDS25519.len(), 2 + 12);
+    }
+
+    #[test]
+    fn ed25519_spki_matches_rfc_8410() {
+        // RFC 8410 §10.1: the example Ed25519 public key, as DER.
+        let key = [
+            0x19, 0xbf, 0x44, 0x09, 0x69, 0x84, 0xcd, 0xfe, 0x85, 0x41, 0xba, 0xc1, 0x67, 0xdc,
+            0x3b, 0x96, 0xc8, 0x50, 0x86, 0xaa, 0x30, 0xb6, 0xb6, 0xcb, 0x0c, 0x5c, 0x38, 0xad,
+            0x70, 0x31, 0x66, 0xe1,
+        ];
+        let mut want = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        want.extend_from_slice(&key);
+        assert_eq!(spki(Algorithm::Ed25519, &key), Some(want));
+        assert_eq!(spki(Algorithm::Aes256Gcm, &key), None);
     }
 }

@@ -190,6 +190,12 @@ impl Entry {
                 Some(p) => p.to_vec(),
                 None => return Attr::Invalid,
             },
+            (CKA_PUBLIC_KEY_INFO, Class::Private | Class::Public) => {
+                match self.point.as_deref().and_then(|p| der::spki(a, p)) {
+                    Some(spki) => spki,
+                    None => return Attr::Invalid,
+                }
+            }
             (CKA_EC_POINT, Class::Private | Class::Public) => match &self.point {
                 Some(p) => der::octet_string(p),
                 None => return Attr::Invalid,

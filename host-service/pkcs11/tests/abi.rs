@@ -295,6 +295,19 @@ fn p256_keys_sign_and_verify_like_the_standard_says() {
     let point = p.attr(hp, CKA_EC_POINT).unwrap();
     assert_eq!(&point[..3], &[0x04, 65, 0x04]);
     let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point[2..]).unwrap();
+    // CKA_PUBLIC_KEY_INFO is the SubjectPublicKeyInfo the daemon itself
+    // encodes for this key, on both halves.
+    let daemon_spki = keyhold_client::Client::connect(d.socket())
+        .unwrap()
+        .get_public_key(
+            &keyhold_client::core::KeyRef::Alias(String::from_utf8(lbl.clone()).unwrap()),
+            None,
+            keyhold_client::core::PublicKeyFormat::SpkiDer,
+        )
+        .unwrap()
+        .bytes;
+    assert_eq!(p.attr(hp, CKA_PUBLIC_KEY_INFO).unwrap(), daemon_spki);
+    assert_eq!(p.attr(hk, CKA_PUBLIC_KEY_INFO).unwrap(), daemon_spki);
 
     // Secrets: sensitive, unavailable length; unknown: type invalid.
     assert_eq!(
