@@ -18,7 +18,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$keyhold_root"
 
-sections=(tools format clippy rust android gradle uniffi swift arm64 fuzz)
+sections=(tools format clippy rust android gradle uniffi swift pkcs11 arm64 fuzz)
 
 section_tools() {
     # openssl verifies signatures independently; strace exercises the ptrace
@@ -48,6 +48,10 @@ section_gradle() { bash gradle/check-pins.sh; }
 # The Swift package built and tested with Swift 6 on Linux (a cached
 # Debian trixie root under ~/.cache/keyhold).
 section_swift() { bash ios-bridge/swift-check.sh; }
+
+# The PKCS#11 module with real clients (pkcs11-tool, OpenSSL, p11tool,
+# PyKCS11, ssh), against keyholdd and, for comparison, SoftHSM2.
+section_pkcs11() { bash host-service/pkcs11/check.sh; }
 
 # keyhold-core and keyhold-jni tests on aarch64 under qemu-user, and a
 # type-check for aarch64-linux-android.
