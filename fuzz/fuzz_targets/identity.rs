@@ -13,7 +13,9 @@ use prost::Message;
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let list = pb::Request {
         version: keyhold_core::PROTOCOL_VERSION,
-        operation: Some(pb::request::Operation::ListKeys(pb::ListKeysRequest {})),
+        operation: Some(pb::request::Operation::ListKeys(
+            pb::ListKeysRequest::default(),
+        )),
     }
     .encode_to_vec();
     fixture::with_fixture_no_reset(|fx| {
