@@ -20,8 +20,8 @@ use ed25519_dalek::Signer as _;
 use k256::ecdsa::signature::hazmat::PrehashSigner as _;
 use keyhold_core::{
     Algorithm, Caller, CallerRule, Config, KeyId, KeyInfo, KeyOptions, KeyOrigin, KeyPolicy,
-    KeyRequest, KeySpec, KeyStore, Keyhold, SealContext, Sealer, SoftwareSealer, SqliteStore,
-    StoredKey, caller_to_identity_bytes,
+    KeyRequest, KeySpec, Keyhold, SealContext, Sealer, SoftwareSealer, SqliteStore, StoredKey,
+    caller_to_identity_bytes,
 };
 use prost::Message;
 use std::hint::black_box;

@@ -119,15 +119,6 @@ pub trait KeyStore: Send {
         Ok(())
     }
 
-    /// Stores many new keys (bulk import or restore). SQLite does it in one
-    /// transaction: all or none. Records no audit entries of its own.
-    fn insert_keys(&mut self, keys: &[StoredKey]) -> Result<()> {
-        for key in keys {
-            self.insert_key(key, &[])?;
-        }
-        Ok(())
-    }
-
     /// The most recent audit record.
     fn last_audit(&mut self) -> Result<Option<AuditRecord>>;
 

@@ -132,6 +132,33 @@ impl SqliteStore {
             self.checkpoint();
         }
     }
+
+    /// Stores many new keys in one transaction: all or none, with the same
+    /// checks as [`KeyStore::insert_key`] and no audit records of their own.
+    /// For filling a store outside the engine (a restore, the benchmarks'
+    /// large stores); the engine itself never calls it.
+    pub fn insert_keys(&mut self, keys: &[StoredKey]) -> Result<()> {
+        for key in keys {
+            check::new_key(key)?;
+        }
+        self.before_write();
+        let integrity = self.integrity.clone();
+        with_transaction(&mut self.conn, |tx| {
+            for key in keys {
+                if alias_taken(tx, &key.owner, &key.info.alias)? {
+                    return Err(Error::AliasExists(key.info.alias.clone()));
+                }
+                if tx
+                    .prepare_cached(SQL_ID_TAKEN)?
+                    .exists([id_sql(key.info.id)])?
+                {
+                    return Err(check::duplicate_id(key.info.id));
+                }
+                insert_key_rows(tx, key, integrity.as_ref())?;
+            }
+            Ok(())
+        })
+    }
 }
 
 impl Drop for SqliteStore {
@@ -1104,29 +1131,6 @@ impl KeyStore for SqliteStore {
             for (id, delta) in usage {
                 // A key deleted since its uses were counted is skipped.
                 bump_usage(tx, *id, *delta, None, integrity.as_ref())?;
-            }
-            Ok(())
-        })
-    }
-
-    fn insert_keys(&mut self, keys: &[StoredKey]) -> Result<()> {
-        for key in keys {
-            check::new_key(key)?;
-        }
-        self.before_write();
-        let integrity = self.integrity.clone();
-        with_transaction(&mut self.conn, |tx| {
-            for key in keys {
-                if alias_taken(tx, &key.owner, &key.info.alias)? {
-                    return Err(Error::AliasExists(key.info.alias.clone()));
-                }
-                if tx
-                    .prepare_cached(SQL_ID_TAKEN)?
-                    .exists([id_sql(key.info.id)])?
-                {
-                    return Err(check::duplicate_id(key.info.id));
-                }
-                insert_key_rows(tx, key, integrity.as_ref())?;
             }
             Ok(())
         })

@@ -1024,3 +1024,39 @@ fn v3_database_migrates_to_the_fresh_schema_and_flags_colliding_aliases() {
         "plain"
     );
 }
+
+#[test]
+fn insert_keys_is_all_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open_in(&dir);
+    let a = sample_key("unix:1", "a", Algorithm::Ed25519);
+    let b = sample_key("unix:1", "b", Algorithm::P256);
+    // The third key takes the first one's alias: nothing is stored.
+    let clash = sample_key("unix:1", "a", Algorithm::Secp256k1);
+    assert!(matches!(
+        s.insert_keys(&[a.clone(), b.clone(), clash]),
+        Err(Error::AliasExists(_))
+    ));
+    assert_eq!(s.key_count().unwrap(), 0);
+    // A key that breaks the store contract refuses the batch before it starts.
+    let mut empty = sample_key("unix:1", "c", Algorithm::P256);
+    empty.sealed_secret.clear();
+    assert!(matches!(
+        s.insert_keys(&[a.clone(), empty]),
+        Err(Error::StoreContract(
+            crate::error::StoreContract::EmptySealedSecret { .. }
+        ))
+    ));
+    assert_eq!(s.key_count().unwrap(), 0);
+    // A clean batch is stored whole, with no audit records.
+    s.insert_keys(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(s.key_count().unwrap(), 2);
+    assert_eq!(
+        load(&mut s, "unix:1", KeyRef::Alias("b".into()))
+            .unwrap()
+            .info
+            .id,
+        b.info.id
+    );
+    assert!(s.last_audit().unwrap().is_none());
+}
