@@ -7,6 +7,7 @@ import dev.keyhold.aidl.DerivedKey
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.aidl.ImportMaterial
 import dev.keyhold.aidl.KeyInfo
+import dev.keyhold.aidl.KeyPage
 import dev.keyhold.aidl.KeyPolicy
 import dev.keyhold.aidl.KeyRef
 import dev.keyhold.aidl.Payload
@@ -56,8 +57,13 @@ internal class KeyholdBinder(
         call(Requests.deleteKey(key))
     }
 
-    override fun listKeys(): Array<KeyInfo> =
-        call(Requests.listKeys()).listKeys.keysList.map { it.toAidl() }.toTypedArray()
+    /** Kept for old clients: never truncates silently (more than one page is a typed error). */
+    override fun listKeys(): Array<KeyInfo> = call(Requests.listKeys()).listKeys.toAidl().let { page ->
+        if (page.hasNextAfterId) {
+            throw ServiceSpecificException(IKeyholdService.ERROR_REQUEST_TOO_LARGE, "more keys than one page: use listKeysPage")
+        }
+        page.keys
+    }
 
     override fun getKeyInfo(key: KeyRef?): KeyInfo =
         call(Requests.getKeyInfo(key)).getKeyInfo.key.toAidl()
@@ -73,6 +79,9 @@ internal class KeyholdBinder(
         storeAsAlias: String?,
         policy: KeyPolicy?,
     ): Agreement = call(Requests.agree(key, peerPublicKey, hkdfSalt, hkdfInfo, outputLength, storeAsAlias, policy)).agree.toAidl()
+
+    override fun listKeysPage(hasAfterId: Boolean, afterId: Long, limit: Int): KeyPage =
+        call(Requests.listKeysPage(hasAfterId, afterId, limit)).listKeys.toAidl()
 
     /**
      * Identifies the caller (on this Binder thread, before anything else),

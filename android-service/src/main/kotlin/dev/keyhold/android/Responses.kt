@@ -4,11 +4,13 @@ import dev.keyhold.aidl.Agreement
 import dev.keyhold.aidl.CallerRule
 import dev.keyhold.aidl.DerivedKey
 import dev.keyhold.aidl.KeyInfo
+import dev.keyhold.aidl.KeyPage
 import dev.keyhold.aidl.KeyPolicy
 import dev.keyhold.aidl.PublicKey
 import dev.keyhold.proto.AgreeResponse
 import dev.keyhold.proto.DeriveKeyResponse
 import dev.keyhold.proto.GetPublicKeyResponse
+import dev.keyhold.proto.ListKeysResponse
 import dev.keyhold.proto.CallerRule as PbCallerRule
 import dev.keyhold.proto.KeyInfo as PbKeyInfo
 import dev.keyhold.proto.KeyPolicy as PbKeyPolicy
@@ -26,6 +28,12 @@ internal object Responses {
         it.usageCount = usageCount
         it.createdAtMs = createdAtMs
         it.sealer = sealer
+    }
+
+    fun ListKeysResponse.toAidl(): KeyPage = KeyPage().also {
+        it.keys = keysList.map { key -> key.toAidl() }.toTypedArray()
+        it.hasNextAfterId = hasNextAfterId()
+        it.nextAfterId = nextAfterId
     }
 
     fun GetPublicKeyResponse.toAidl(): PublicKey = PublicKey().also {

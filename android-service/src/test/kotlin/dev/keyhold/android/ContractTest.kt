@@ -81,7 +81,7 @@ class ContractTest {
     fun transactionCodesAreAppendOnly() {
         val expected = listOf(
             "generateKey", "importKey", "getPublicKey", "sign", "verify", "deriveKey", "encrypt", "decrypt",
-            "deleteKey", "listKeys", "getKeyInfo", "protocolVersion", "agree",
+            "deleteKey", "listKeys", "getKeyInfo", "protocolVersion", "agree", "listKeysPage",
         )
         val stub = IKeyholdService.Stub::class.java
         expected.forEachIndexed { index, method ->

@@ -183,6 +183,41 @@ class KeyholdServiceTest {
         assertEquals(listOf("m"), keyhold.listKeys().map { it.alias })
     }
 
+    /** More keys than one page, through the Proxy, real Parcels and the Rust core. */
+    @Test
+    fun listKeysPageWalksMoreKeysThanOnePageInIdOrder() {
+        val created = List(230) { keyhold.generateKey("k$it", IKeyholdService.ALGORITHM_ED25519, 0, null).id }
+        val seen = mutableListOf<String>()
+        val sizes = mutableListOf<Int>()
+        var page = keyhold.listKeysPage(false, 0, 0)
+        sizes += page.keys.size
+        assertEquals("limit 0: the core's default page", 50, page.keys.size)
+        seen += page.keys.map { it.id }
+        while (page.hasNextAfterId) {
+            assertEquals(page.keys.last().id, "%016x".format(page.nextAfterId))
+            page = keyhold.listKeysPage(true, page.nextAfterId, Int.MAX_VALUE)
+            assertTrue("the core caps a page at 100 keys", page.keys.size <= 100)
+            // Each reply stays a small fraction of the 1 MB Binder buffer.
+            val parcel = android.os.Parcel.obtain()
+            try {
+                page.writeToParcel(parcel, 0)
+                assertTrue("reply of ${parcel.dataSize()} bytes", parcel.dataSize() <= 256 * 1024)
+            } finally {
+                parcel.recycle()
+            }
+            sizes += page.keys.size
+            seen += page.keys.map { it.id }
+        }
+        assertEquals(listOf(50, 100, 80), sizes)
+        assertEquals("every key once, ascending unsigned id", created.sorted(), seen)
+
+        // A cursor naming a deleted key still works; the legacy call refuses to truncate.
+        keyhold.deleteKey(byId(seen[49]))
+        val after = keyhold.listKeysPage(true, java.lang.Long.parseUnsignedLong(seen[49], 16), 10)
+        assertEquals(seen.subList(50, 60), after.keys.map { it.id })
+        expectCode(IKeyholdService.ERROR_REQUEST_TOO_LARGE) { keyhold.listKeys() }
+    }
+
     @Test
     fun protocolVersionIsTheCores() {
         assertEquals(1, keyhold.protocolVersion())

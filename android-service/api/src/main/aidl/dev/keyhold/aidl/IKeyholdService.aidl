@@ -4,6 +4,7 @@ import dev.keyhold.aidl.Agreement;
 import dev.keyhold.aidl.DerivedKey;
 import dev.keyhold.aidl.ImportMaterial;
 import dev.keyhold.aidl.KeyInfo;
+import dev.keyhold.aidl.KeyPage;
 import dev.keyhold.aidl.KeyPolicy;
 import dev.keyhold.aidl.KeyRef;
 import dev.keyhold.aidl.Payload;
@@ -180,7 +181,10 @@ interface IKeyholdService {
     /** Deletes the key. */
     void deleteKey(in KeyRef key);
 
-    /** The caller's keys. */
+    /**
+     * The caller's keys when they fit in one page (at most 100, see
+     * listKeysPage); with more, ERROR_REQUEST_TOO_LARGE: use listKeysPage.
+     */
     KeyInfo[] listKeys();
 
     /** Metadata of one key, with its usage count. */
@@ -199,4 +203,16 @@ interface IKeyholdService {
     Agreement agree(in KeyRef key, in byte[] peerPublicKey, in @nullable byte[] hkdfSalt,
             in @nullable byte[] hkdfInfo, int outputLength, @nullable String storeAsAlias,
             in @nullable KeyPolicy policy);
+
+    /**
+     * One bounded page of the caller's keys in ascending key-id order (ids
+     * are random and stable: keys added or deleted between pages neither
+     * shift nor repeat the others). Starts after `afterId` (an unsigned
+     * 64-bit key id, KeyInfo.id parsed as hex) when `hasAfterId`, else at the
+     * first key; the id need not exist any more. `limit` 0 is the default
+     * page size (50); the core caps every page at 100 keys and 256 KiB of
+     * records (at least one key), so each reply stays well inside the
+     * Binder buffer. Repeat with the page's nextAfterId while hasNextAfterId.
+     */
+    KeyPage listKeysPage(boolean hasAfterId, long afterId, int limit);
 }

@@ -134,19 +134,49 @@ class KeyholdClient private constructor(
     suspend fun deleteKey(key: KeyRef) = call { it.deleteKey(key.toAidl()) }
 
     /**
-     * Every key of this app. The reply is one Binder transaction, which must
-     * fit the caller's Binder buffer (1 MB minus two pages per process,
+     * Every key of this app, ordered by alias. Fetched with [listKeysPage]
+     * page after page: the service's core bounds each reply (at most 100 keys
+     * and 256 KiB of records, at least one key), so no reply comes near the
+     * Binder transaction buffer (1 MB minus two pages per process,
      * `BINDER_VM_SIZE` in AOSP `frameworks/native/libs/binder/ProcessState.cpp`,
-     * shared by every call in flight). A key's entry is a few hundred bytes
-     * (its alias is at most 128 bytes), so a few thousand keys fit; keys with
-     * long policies (up to 64 caller rules and path prefixes each) take more.
-     * When the list does not fit, this throws
-     * [KeyholdException.TransactionTooLarge] and keeps the binding: the
-     * service is fine, and single-key calls ([getKeyInfo]) still work.
-     * (Paging would need the core's `ListKeysRequest` to take a start alias
-     * and a limit; it does not yet.)
+     * shared by every call in flight) however many keys there are. Keys
+     * added or deleted while it runs may or may not be listed; no key is
+     * listed twice. A service that does not advance its cursor fails with
+     * [KeyholdException.MalformedRequest].
      */
-    suspend fun listKeys(): List<KeyInfo> = call { service -> service.listKeys().orEmpty().filterNotNull().map { it.toSdk() } }
+    suspend fun listKeys(): List<KeyInfo> {
+        val keys = mutableListOf<KeyInfo>()
+        var after: String? = null
+        while (true) {
+            val page = listKeysPage(after, MAX_PAGE_REQUEST)
+            keys += page.keys
+            val next = page.nextAfter ?: return keys.sortedBy { it.alias }
+            // Both are 16 lowercase hex digits (formatted below): text order is id order.
+            if (after != null && next <= after) {
+                throw KeyholdException.MalformedRequest("the service's listing cursor did not advance")
+            }
+            after = next
+        }
+    }
+
+    /**
+     * One bounded page of this app's keys in ascending key-id order, for
+     * apps that page themselves: starts after the key whose [KeyInfo.id] is
+     * [after] (null: the first key; the key may have been deleted since),
+     * with at most [limit] keys (0: the default, 50; the service caps every
+     * page at 100 keys and 256 KiB). Pass [KeyPage.nextAfter] to get the
+     * next page; it is null on the last one. A malformed [after] is
+     * [KeyholdException.InvalidArgument].
+     */
+    suspend fun listKeysPage(after: String? = null, limit: Int = 0): KeyPage = call { service ->
+        require(limit >= 0) { "limit must not be negative" }
+        val page = service.listKeysPage(after != null, after?.let(::parseId) ?: 0L, limit)
+            ?: throw KeyholdException.MalformedRequest("the service returned no page")
+        KeyPage(
+            page.keys.orEmpty().filterNotNull().map { it.toSdk() },
+            if (page.hasNextAfterId) "%016x".format(page.nextAfterId) else null,
+        )
+    }
 
     suspend fun getKeyInfo(key: KeyRef): KeyInfo = call { it.getKeyInfo(key.toAidl()).toSdk() }
 
@@ -215,6 +245,12 @@ class KeyholdClient private constructor(
     }
 
     companion object {
+        /** What [listKeys] asks per page: as many as the service allows (it caps). */
+        private const val MAX_PAGE_REQUEST = Int.MAX_VALUE
+
+        /** A [KeyInfo.id] (16 hex digits) as the unsigned 64-bit id the service takes. */
+        private fun parseId(id: String): Long = java.lang.Long.parseUnsignedLong(id, 16)
+
         /** The action the Keyhold service answers to. */
         const val ACTION_BIND = "dev.keyhold.action.BIND"
 

@@ -78,8 +78,8 @@ sealed class KeyholdException(
      * The call or its reply did not fit the Binder transaction buffer (about
      * 1 MB per process, shared by all calls in flight). The service is still
      * there and the binding is kept; nothing was retried. Send less per call
-     * (e.g. fewer or smaller messages), or, for [KeyholdClient.listKeys], see
-     * its documentation.
+     * (e.g. fewer or smaller messages). [KeyholdClient.listKeys] pages, so a
+     * listing does not end here (a page is bounded by the service).
      */
     class TransactionTooLarge(message: String?, cause: Throwable? = null) :
         KeyholdException(TRANSACTION_TOO_LARGE, message, cause)

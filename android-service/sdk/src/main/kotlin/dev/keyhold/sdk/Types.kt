@@ -174,3 +174,10 @@ class DerivedKey(val publicKey: ByteArray, val xpub: String?, val stored: KeyInf
 
 /** The HKDF output of an agreement, or the key it was stored as. */
 class Agreement(val derivedSecret: ByteArray?, val stored: KeyInfo?)
+
+/**
+ * One bounded page of [KeyholdClient.listKeysPage]: keys in ascending key-id
+ * order; [nextAfter] (a [KeyInfo.id]) is where the next page starts, null on
+ * the last page.
+ */
+class KeyPage(val keys: List<KeyInfo>, val nextAfter: String?)

@@ -7,6 +7,7 @@ import dev.keyhold.aidl.DerivedKey
 import dev.keyhold.aidl.IKeyholdService
 import dev.keyhold.aidl.ImportMaterial
 import dev.keyhold.aidl.KeyInfo
+import dev.keyhold.aidl.KeyPage
 import dev.keyhold.aidl.KeyPolicy
 import dev.keyhold.aidl.KeyRef
 import dev.keyhold.aidl.Payload
@@ -28,6 +29,13 @@ class FakeKeyholdService(private val name: String = "fake") : IKeyholdService.St
 
     /** What listKeys answers; two small keys unless a test sets it. */
     @Volatile var listed: Array<KeyInfo>? = null
+
+    /**
+     * Most keys listKeysPage puts in a page: the core's cap (100,
+     * `MAX_LIST_PAGE_KEYS` in rust-core) unless a test plays a service that
+     * ignores it. The fake's cursor is a key's position in [listed].
+     */
+    @Volatile var pageCap: Int = 100
 
     private fun <T> answer(method: String, vararg args: Any?, result: () -> T): T {
         synchronized(calls) { calls += method }
@@ -82,6 +90,19 @@ class FakeKeyholdService(private val name: String = "fake") : IKeyholdService.St
     override fun deleteKey(key: KeyRef?) = answer("deleteKey") { lastKey = key }
 
     override fun listKeys(): Array<KeyInfo> = answer("listKeys") { listed ?: arrayOf(keyInfo("a"), keyInfo("b")) }
+
+    override fun listKeysPage(hasAfterId: Boolean, afterId: Long, limit: Int): KeyPage =
+        answer("listKeysPage", hasAfterId, afterId, limit) {
+            val all = listed ?: arrayOf(keyInfo("a"), keyInfo("b"))
+            val from = if (hasAfterId) afterId.toInt() + 1 else 0
+            val size = minOf(if (limit == 0) 50 else limit, pageCap)
+            val to = minOf(all.size, from + size)
+            KeyPage().apply {
+                keys = all.copyOfRange(from, to)
+                hasNextAfterId = to < all.size
+                nextAfterId = (to - 1).toLong()
+            }
+        }
 
     override fun getKeyInfo(key: KeyRef?): KeyInfo = answer("getKeyInfo") { lastKey = key; keyInfo("info") }
 

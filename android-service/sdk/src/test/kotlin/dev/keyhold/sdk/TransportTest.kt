@@ -147,28 +147,42 @@ class TransportTest {
     }
 
     @Test
-    fun aListTooLargeForTheReplyIsTypedAndKeepsTheBinding() {
+    fun listKeysPagesSoEveryReplyStaysBounded() {
         val fake = FakeKeyholdService()
         val binder = serve(fake)
         val keyhold = client()
         val longAlias = "x".repeat(MAX_ALIAS_BYTES - 5)
 
-        // A large but realistic list fits.
-        fake.listed = Array(1_000) { fake.keyInfo("%04d$longAlias".format(it)) }
-        assertEquals(1_000, runBlocking { keyhold.listKeys() }.size)
-
-        // Past the buffer, the reply fails; the driver's heuristic calls that a dead object
-        // (the request was small), but the service is alive: TransactionTooLarge, binding kept.
+        // 5,000 keys did not fit one reply; paged, every reply holds at most 100 of them.
         fake.listed = Array(5_000) { fake.keyInfo("%04d$longAlias".format(it)) }
-        val e = failure { keyhold.listKeys() }
+        val all = runBlocking { keyhold.listKeys() }
+        assertEquals(5_000, all.size)
+        assertEquals(fake.listed!!.map { it.alias }, all.map { it.alias })
+        assertEquals(List(50) { "listKeysPage" }, fake.calls)
+        assertEquals(50, binder.transactions)
+    }
+
+    @Test
+    fun aPageTooLargeForTheReplyIsTypedAndKeepsTheBinding() {
+        val fake = FakeKeyholdService()
+        val binder = serve(fake)
+        val keyhold = client()
+        val longAlias = "x".repeat(MAX_ALIAS_BYTES - 5)
+
+        // A service that ignores the page bound: past the buffer, the reply fails; the
+        // driver's heuristic calls that a dead object (the request was small), but the
+        // service is alive: TransactionTooLarge, binding kept.
+        fake.pageCap = Int.MAX_VALUE
+        fake.listed = Array(5_000) { fake.keyInfo("%04d$longAlias".format(it)) }
+        val e = failure { keyhold.listKeysPage(limit = 5_000) }
         assertTrue("$e", e is KeyholdException.TransactionTooLarge)
         assertTrue(e.cause is DeadObjectException)
-        assertEquals(listOf("listKeys", "listKeys"), fake.calls)
+        assertEquals(listOf("listKeysPage"), fake.calls)
 
         fake.listed = null
         assertEquals(listOf("a", "b"), runBlocking { keyhold.listKeys() }.map { it.alias })
         assertEquals(1, shadowApp.boundServiceConnections.size)
-        assertEquals(3, binder.transactions)
+        assertEquals(2, binder.transactions)
     }
 
     @Test
