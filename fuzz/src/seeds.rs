@@ -302,12 +302,14 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
     );
     push(
         "list".into(),
-        request(pb::request::Operation::ListKeys(pb::ListKeysRequest::default())),
+        request(pb::request::Operation::ListKeys(
+            pb::ListKeysRequest::default(),
+        )),
     );
     push(
         "audit".into(),
         request(pb::request::Operation::AuditVerify(
-            pb::AuditVerifyRequest {},
+            pb::AuditVerifyRequest::default(),
         )),
     );
     out
