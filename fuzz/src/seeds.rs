@@ -3,6 +3,11 @@
 //! `fuzz/corpus/<target>/` (a few hundred small files, regenerated on every
 //! run rather than committed).
 
+// Every proto message is built with `..Default::default()`, so a field
+// added to keyhold.proto (as ListKeysRequest's paging was) does not break
+// the seeds; clippy calls the update needless while no field is missing.
+#![allow(clippy::needless_update)]
+
 use crate::pb;
 use crate::vectors;
 use keyhold_core::Caller;
@@ -32,6 +37,7 @@ fn request(operation: pb::request::Operation) -> Vec<u8> {
     pb::Request {
         version: keyhold_core::PROTOCOL_VERSION,
         operation: Some(operation),
+        ..Default::default()
     }
     .encode_to_vec()
 }
@@ -39,6 +45,7 @@ fn request(operation: pb::request::Operation) -> Vec<u8> {
 fn alias(a: &str) -> Option<pb::KeyRef> {
     Some(pb::KeyRef {
         by: Some(pb::key_ref::By::Alias(a.to_owned())),
+        ..Default::default()
     })
 }
 
@@ -49,6 +56,7 @@ fn import(material: pb::import_key_request::Material, algorithm: i32, hd: i32) -
         algorithm,
         hd_scheme: hd,
         material: Some(material),
+        ..Default::default()
     }))
 }
 
@@ -58,6 +66,7 @@ fn sign(key: &str, scheme: i32, message: &[u8], path: &str) -> Vec<u8> {
         scheme,
         payload: Some(pb::sign_request::Payload::Message(message.to_vec())),
         path: path.into(),
+        ..Default::default()
     }))
 }
 
@@ -68,6 +77,7 @@ fn verify(key: &str, scheme: i32, message: &[u8], signature: &[u8]) -> Vec<u8> {
         payload: Some(pb::verify_request::Payload::Message(message.to_vec())),
         signature: signature.to_vec(),
         path: String::new(),
+        ..Default::default()
     }))
 }
 
@@ -77,6 +87,7 @@ fn get_public_key(key: &str, format: i32, path: &str) -> Vec<u8> {
             key: alias(key),
             format,
             path: path.into(),
+            ..Default::default()
         },
     ))
 }
@@ -87,6 +98,7 @@ fn derive(key: &str, path: &str, store: &str) -> Vec<u8> {
         path: path.into(),
         store_as_alias: store.into(),
         policy: None,
+        ..Default::default()
     }))
 }
 
@@ -99,6 +111,7 @@ fn agree(key: &str, peer: &[u8], store: &str) -> Vec<u8> {
         output_length: 32,
         store_as_alias: store.into(),
         policy: None,
+        ..Default::default()
     }))
 }
 
@@ -124,6 +137,7 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
         let mnemonic = M::Mnemonic(pb::Mnemonic {
             phrase: v.mnemonic.as_bytes().to_vec(),
             passphrase: vectors::BIP39_PASSPHRASE.as_bytes().to_vec(),
+            ..Default::default()
         });
         push(format!("import-mnemonic-{i}"), import(mnemonic, 0, 1));
         push(
@@ -259,6 +273,7 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
             key: alias("aes"),
             plaintext: b"plaintext".to_vec(),
             associated_data: b"aad".to_vec(),
+            ..Default::default()
         })),
     );
     push(
@@ -267,6 +282,7 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
             key: alias("aes"),
             ciphertext: vec![0u8; 12 + 16 + 4],
             associated_data: Vec::new(),
+            ..Default::default()
         })),
     );
     for alg in 1..=6 {
@@ -282,8 +298,10 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
                         allowed_path_prefixes: vec!["m/44'".into()],
                         max_uses: 2,
                         bind_to_caller_code: alg % 2 == 0,
+                        ..Default::default()
                     }),
                     hd_scheme: if alg <= 3 { alg } else { 0 },
+                    ..Default::default()
                 },
             )),
         );
@@ -292,12 +310,14 @@ pub fn requests() -> Vec<(String, Vec<u8>)> {
         "delete-k1".into(),
         request(pb::request::Operation::DeleteKey(pb::DeleteKeyRequest {
             key: alias("k1"),
+            ..Default::default()
         })),
     );
     push(
         "info-bound".into(),
         request(pb::request::Operation::GetKeyInfo(pb::GetKeyInfoRequest {
             key: alias("bound"),
+            ..Default::default()
         })),
     );
     push(
@@ -401,6 +421,7 @@ fn identity() -> Vec<Seed> {
         package_name: name.into(),
         signing_cert_sha256: vec![vec![1; 32]],
         past_signing_cert_sha256: vec![vec![2; 32], vec![3; 31]],
+        ..Default::default()
     };
     for (name, packages) in [
         ("shared-uid", vec![package("a.b"), package("c.d")]),
@@ -411,7 +432,9 @@ fn identity() -> Vec<Seed> {
             kind: Some(pb::caller_identity::Kind::Android(pb::AndroidApp {
                 uid: 10_001,
                 packages,
+                ..Default::default()
             })),
+            ..Default::default()
         };
         out.push((name.into(), identity.encode_to_vec()));
     }
