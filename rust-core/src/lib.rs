@@ -61,7 +61,7 @@ pub use sealer::{
     SoftwareSealer, WrappingKeyInfo,
 };
 pub use secret::SecretBytes;
-pub use store::{KeyStore, MemoryStore, SCHEMA_VERSION, SqliteStore, StoredKey};
+pub use store::{AuditSnapshot, KeyStore, MemoryStore, SCHEMA_VERSION, SqliteStore, StoredKey};
 
 /// Test doubles for dependents' tests and benches, behind the `test-support`
 /// feature (enable it under `[dev-dependencies]`); not part of the product API.

@@ -200,12 +200,16 @@ impl Keyhold {
         // Records that cannot be written yet (full disk) are not verified;
         // what is committed still is.
         let _ = self.flush();
-        let mut store = lock(&self.store);
-        let anchor = store
-            .audit_anchor()?
+        // The store is held only to start a snapshot (its anchor and records
+        // as of one instant); the walk runs on the snapshot, so signers and
+        // journal flushes go on meanwhile (issue 10 item 4). Records
+        // committed after this line are in neither the anchor nor the walk.
+        let mut snapshot = lock(&self.store).audit_snapshot()?;
+        let anchor = snapshot
+            .anchor()
             .ok_or_else(|| Error::Internal("the store has no audit anchor after opening".into()))?;
         crate::audit::verify_anchored(&self.integrity, &anchor, &mut |from| {
-            store.audit_records(from, 1024)
+            snapshot.audit_records(from, 1024)
         })
     }
 
@@ -233,14 +237,6 @@ impl Keyhold {
     /// level asked and obtained, creation time).
     pub fn sealer_binding_info(&self) -> &SealerBindingInfo {
         &self.binding
-    }
-
-    /// The old name of [`Keyhold::audit_verify`], kept until the doors
-    /// (uniffi `verify_audit`, Swift `verifyAudit`) take the new one; not
-    /// deprecated yet so their `-D warnings` builds keep passing.
-    #[doc(hidden)]
-    pub fn verify_audit(&self) -> Result<AuditVerdict> {
-        self.audit_verify()
     }
 }
 

@@ -1,6 +1,6 @@
 //! In-memory store for tests: the [`KeyStore`] contract without a disk.
 
-use super::{KeyStore, StoredKey, check};
+use super::{AuditSnapshot, CopiedAudit, KeyStore, StoredKey, check};
 use crate::alias::alias_key;
 use crate::audit::{AuditAnchor, AuditRecord};
 use crate::integrity::StoreIntegrity;
@@ -193,5 +193,11 @@ impl KeyStore for MemoryStore {
 
     fn audit_anchor(&mut self) -> Result<Option<AuditAnchor>> {
         Ok(self.anchor)
+    }
+
+    fn audit_snapshot(&mut self) -> Result<Box<dyn AuditSnapshot>> {
+        // A copy taken under the caller's lock: the anchor and the records
+        // as of the same instant.
+        Ok(Box::new(CopiedAudit::new(self.anchor, self.audit.clone())))
     }
 }

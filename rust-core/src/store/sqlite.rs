@@ -29,7 +29,7 @@
 //!   (`alias_key`, see [`crate::alias`]).
 
 use super::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, V4_INDEX};
-use super::{KeyStore, StoredKey, check};
+use super::{AuditSnapshot, KeyStore, StoredKey, check};
 use crate::algorithm::{Algorithm, HdScheme, Operation};
 use crate::alias::alias_key;
 use crate::audit::{AuditAnchor, AuditRecord};
@@ -49,6 +49,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long one statement waits for a lock held by another connection.
@@ -75,6 +76,15 @@ pub struct SqliteStore {
     checkpoint_pending: bool,
     /// Set by [`KeyStore::attach_integrity`].
     integrity: Option<Integrity>,
+    /// The database file, for the read-only connections of
+    /// [`KeyStore::audit_snapshot`].
+    path: PathBuf,
+    /// Audit snapshots still open. While one is, `delete_key` does not wait
+    /// for its WAL truncation (the snapshot's reader would make it wait the
+    /// whole busy timeout with the store held); the truncation stays
+    /// pending and runs before the first write after the last snapshot
+    /// closes.
+    readers: Arc<AtomicUsize>,
 }
 
 /// The integrity keys and the keyed chain's start, once attached.
@@ -100,16 +110,31 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let lock = acquire_lock(path)?;
         // Create the file ourselves so it (and the -wal/-shm SQLite derives
-        // from it) gets mode 0600.
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| Error::StorageOther(format!("cannot open {}: {e}", path.display())))?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // from it) gets mode 0600. No open of the store follows a symbolic
+        // link (issue 10 item 7), so a link planted in a shared directory
+        // cannot redirect the store to another file: SQLite's own open of
+        // the database refuses one (SQLITE_OPEN_NOFOLLOW below) but opens
+        // `-wal` and `-shm` by name as it finds them (a planted `-wal` link
+        // was followed in `the_store_does_not_follow_planted_symbolic_links`),
+        // so those are created or opened here first, with O_NOFOLLOW.
+        for file in [
+            path.to_path_buf(),
+            sibling(path, "-wal"),
+            sibling(path, "-shm"),
+        ] {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&file)
+                .map_err(|e| Error::StorageOther(format!("cannot open {}: {e}", file.display())))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let mut conn = Connection::open_with_flags(path, flags)?;
         configure(&conn).map_err(|e| not_a_database(e, path))?;
         migrate(&mut conn).map_err(|e| not_a_database(e, path))?;
@@ -118,13 +143,18 @@ impl SqliteStore {
             _lock: lock,
             checkpoint_pending: false,
             integrity: None,
+            path: path.to_path_buf(),
+            readers: Arc::new(AtomicUsize::new(0)),
         })
     }
 
     /// Copies the WAL into the database and truncates it to zero bytes, so
     /// no page image older than the last commit remains in the `-wal`.
+    /// While an audit snapshot reads, the truncation could only wait for it
+    /// (holding the store), so it is left pending instead.
     fn checkpoint(&mut self) {
-        self.checkpoint_pending = !wal_checkpoint_truncate(&self.conn);
+        self.checkpoint_pending =
+            self.readers.load(Ordering::SeqCst) != 0 || !wal_checkpoint_truncate(&self.conn);
     }
 
     fn before_write(&mut self) {
@@ -172,10 +202,22 @@ impl Drop for SqliteStore {
 }
 
 fn lock_path(path: &Path) -> PathBuf {
+    sibling(path, ".lock")
+}
+
+/// `path` with `suffix` appended to its file name (`keyhold.db-wal`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
+    name.push(suffix);
     PathBuf::from(name)
 }
+
+/// Pauses before the lock is declared held by another opener.
+const LOCK_RETRY_WAITS: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(10),
+    std::time::Duration::from_millis(40),
+    std::time::Duration::from_millis(150),
+];
 
 fn acquire_lock(path: &Path) -> Result<File> {
     let lock_path = lock_path(path);
@@ -185,6 +227,7 @@ fn acquire_lock(path: &Path) -> Result<File> {
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&lock_path)
         .map_err(|e| {
             Error::StorageOther(format!(
@@ -192,7 +235,16 @@ fn acquire_lock(path: &Path) -> Result<File> {
                 lock_path.display()
             ))
         })?;
-    match file.try_lock() {
+    // A brief bounded retry: while another thread of this process forks a
+    // child (which then execs), the child holds a copy of our descriptors
+    // for a moment, and with it a lock the previous owner already released.
+    let mut waits = LOCK_RETRY_WAITS.iter();
+    let mut attempt = file.try_lock();
+    while let (Err(TryLockError::WouldBlock), Some(wait)) = (&attempt, waits.next()) {
+        std::thread::sleep(*wait);
+        attempt = file.try_lock();
+    }
+    match attempt {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(Error::StorageOther(
             "store is in use by another process".into(),
@@ -1266,6 +1318,14 @@ impl KeyStore for SqliteStore {
         with_read(&mut self.conn, |conn| authentic_anchor(conn, &integrity)).map(Some)
     }
 
+    fn audit_snapshot(&mut self) -> Result<Box<dyn AuditSnapshot>> {
+        Ok(Box::new(SqliteAuditSnapshot::begin(
+            &self.path,
+            self.integrity.as_ref(),
+            &self.readers,
+        )?))
+    }
+
     fn put_sealer_binding(&mut self, binding: &SealerBinding) -> Result<()> {
         self.before_write();
         with_transaction(&mut self.conn, |tx| {
@@ -1287,6 +1347,84 @@ impl KeyStore for SqliteStore {
                 ])?;
             Ok(())
         })
+    }
+}
+
+/// A read-only connection to the store's file inside one read transaction
+/// (see [`KeyStore::audit_snapshot`]). In WAL mode a reader sees the
+/// database as of its first read and neither blocks the store's writes nor
+/// is blocked by them (<https://sqlite.org/wal.html>, "Concurrency"); the
+/// transaction stays open until the snapshot is dropped, so every page it
+/// reads comes from that one instant.
+struct SqliteAuditSnapshot {
+    conn: Connection,
+    anchor: Option<AuditAnchor>,
+    /// The store's count of open snapshots; decremented on drop.
+    readers: Arc<AtomicUsize>,
+}
+
+impl SqliteAuditSnapshot {
+    fn begin(
+        path: &Path,
+        integrity: Option<&Integrity>,
+        readers: &Arc<AtomicUsize>,
+    ) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Counted before the read transaction starts, so a delete that
+        // commits meanwhile already leaves its truncation pending.
+        readers.fetch_add(1, Ordering::SeqCst);
+        let mut snapshot = Self {
+            conn,
+            anchor: None,
+            readers: Arc::clone(readers),
+        };
+        // BEGIN DEFERRED takes no snapshot; the first read (the anchor)
+        // does, and every later read of this transaction shares it.
+        snapshot.anchor = retry_busy(|| {
+            let _ = snapshot.conn.execute_batch("ROLLBACK");
+            snapshot.conn.execute_batch("BEGIN DEFERRED")?;
+            match integrity {
+                Some(i) => authentic_anchor(&snapshot.conn, i).map(Some),
+                // No integrity yet: still pin the snapshot with a read.
+                None => {
+                    snapshot
+                        .conn
+                        .query_row("SELECT count(*) FROM audit_log", [], |r| r.get::<_, i64>(0))?;
+                    Ok(None)
+                }
+            }
+        })?;
+        Ok(snapshot)
+    }
+}
+
+impl AuditSnapshot for SqliteAuditSnapshot {
+    fn anchor(&self) -> Option<AuditAnchor> {
+        self.anchor
+    }
+
+    fn audit_records(&mut self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+        let Ok(from) = i64::try_from(from_seq) else {
+            return Ok(Vec::new());
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached(SQL_AUDIT_FROM)?
+            .query_and_then([from, limit], read_audit)?
+            .collect()
+    }
+}
+
+impl Drop for SqliteAuditSnapshot {
+    fn drop(&mut self) {
+        // Ends the read transaction (closing would too) before the store is
+        // told the reader is gone.
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.readers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

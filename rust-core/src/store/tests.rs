@@ -549,6 +549,94 @@ fn debug_hides_sealed_bytes(s: &mut dyn KeyStore) {
     assert!(text.contains("sealed bytes"));
 }
 
+/// `audit_snapshot`: the anchor and the records as of one instant. Records
+/// appended (and a key deleted, whose SQLite WAL truncation a reader would
+/// otherwise wait for) after the snapshot is taken are in neither; the store
+/// itself and a later snapshot see them.
+fn audit_snapshot_is_consistent_and_independent(s: &mut dyn KeyStore) {
+    // Before integrity: no anchor, the records as they are.
+    let before = next_audit(s, &[(Operation::ListKeys, None, None)]);
+    s.append_audit(&before).unwrap();
+    let mut unkeyed = s.audit_snapshot().unwrap();
+    assert_eq!(unkeyed.anchor(), None);
+    assert_eq!(unkeyed.audit_records(1, 10).unwrap(), before);
+    drop(unkeyed);
+
+    let keys = Arc::new(crate::integrity::StoreIntegrity::for_tests(7));
+    let anchor = s.attach_integrity(Arc::clone(&keys)).unwrap();
+    assert_eq!((anchor.seq, anchor.head), (1, before[0].hash));
+    let mut chain = AuditChain::resume_keyed(&anchor, Arc::clone(&keys));
+    fn append(s: &mut dyn KeyStore, chain: &mut AuditChain, n: u64) -> Vec<AuditRecord> {
+        let records: Vec<AuditRecord> = (0..n)
+            .map(|i| {
+                chain.append(
+                    1,
+                    "unix uid=1000".into(),
+                    Operation::Sign,
+                    Some(KeyId::from_u64(i)),
+                    None,
+                )
+            })
+            .collect();
+        s.append_audit(&records).unwrap();
+        records
+    }
+    let key = sample_key("app", "doomed", Algorithm::Ed25519);
+    s.insert_key(&key, &[]).unwrap();
+    let mut committed: Vec<AuditRecord> = before.clone();
+    committed.extend(append(s, &mut chain, 9));
+
+    let mut snap = s.audit_snapshot().unwrap();
+    let snap_anchor = snap.anchor().expect("anchor after attach");
+    assert_eq!(Some(snap_anchor), s.audit_anchor().unwrap());
+    assert_eq!((snap_anchor.seq, snap_anchor.head), (10, committed[9].hash));
+
+    // The store goes on writing while the snapshot is open.
+    let later = append(s, &mut chain, 5);
+    let deleted = vec![chain.append(
+        2,
+        "unix uid=1000".into(),
+        Operation::DeleteKey,
+        Some(key.info.id),
+        None,
+    )];
+    s.delete_key("app", key.info.id, &deleted).unwrap();
+    assert_eq!(s.last_audit().unwrap().map(|r| r.seq), Some(16));
+
+    // The snapshot still shows the instant it was taken, page by page.
+    assert_eq!(snap.anchor(), Some(snap_anchor));
+    assert_eq!(snap.audit_records(1, 100).unwrap(), committed);
+    assert_eq!(snap.audit_records(0, 4).unwrap(), committed[..4].to_vec());
+    assert_eq!(snap.audit_records(4, 3).unwrap(), committed[3..6].to_vec());
+    assert_eq!(snap.audit_records(9, 100).unwrap(), committed[8..].to_vec());
+    assert!(snap.audit_records(11, 100).unwrap().is_empty());
+    assert!(snap.audit_records(u64::MAX, 3).unwrap().is_empty());
+    let verdict =
+        crate::audit::verify_anchored(&keys, &snap_anchor, &mut |from| snap.audit_records(from, 3))
+            .unwrap();
+    assert_eq!(
+        verdict,
+        AuditVerdict {
+            entries: 10,
+            first_broken_seq: None
+        }
+    );
+    drop(snap);
+
+    // A new snapshot sees everything committed since.
+    let mut all = committed;
+    all.extend(later);
+    all.extend(deleted);
+    let mut fresh = s.audit_snapshot().unwrap();
+    let fresh_anchor = fresh.anchor().unwrap();
+    assert_eq!((fresh_anchor.seq, fresh_anchor.head), (16, all[15].hash));
+    assert_eq!(fresh.audit_records(1, 100).unwrap(), all);
+    drop(fresh);
+    assert_eq!(s.audit_records(1, 100).unwrap(), all);
+    // The store still writes after the snapshots are gone.
+    append(s, &mut chain, 1);
+}
+
 /// Runs each contract check as its own test against each store.
 macro_rules! contract {
     ($($check:ident),* $(,)?) => {
@@ -587,6 +675,7 @@ contract!(
     refuses_keys_it_could_not_read_back,
     schema_version_is_current,
     debug_hides_sealed_bytes,
+    audit_snapshot_is_consistent_and_independent,
 );
 
 #[test]

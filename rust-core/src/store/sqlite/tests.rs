@@ -1060,3 +1060,97 @@ fn insert_keys_is_all_or_none() {
     );
     assert!(s.last_audit().unwrap().is_none());
 }
+
+// ---- audit snapshots (issue 10 item 4) ----------------------------------------
+
+#[test]
+fn a_delete_during_an_audit_snapshot_does_not_wait_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open_in(&dir);
+    let needle = b"NEEDLE-5c2e-delete-during-snapshot-NEEDLE".to_vec();
+    let mut doomed = sample_key("unix:1", "doomed", Algorithm::P256);
+    doomed.sealed_secret = needle.clone();
+    s.insert_key(&doomed, &[]).unwrap();
+
+    let snapshot = s.audit_snapshot().unwrap();
+    assert_eq!(s.readers.load(Ordering::SeqCst), 1);
+    // A truncating checkpoint would wait the whole busy timeout for the
+    // snapshot's reader (with the engine's store lock held); it is left
+    // pending instead.
+    let started = Instant::now();
+    s.delete_key("unix:1", doomed.info.id, &[]).unwrap();
+    assert!(started.elapsed() < BUSY_TIMEOUT, "{:?}", started.elapsed());
+    assert!(s.checkpoint_pending);
+    // Writes go on while the snapshot is open, still without truncating.
+    s.insert_key(&sample_key("unix:1", "during", Algorithm::P256), &[])
+        .unwrap();
+    assert!(s.checkpoint_pending);
+
+    drop(snapshot);
+    assert_eq!(s.readers.load(Ordering::SeqCst), 0);
+    s.insert_key(&sample_key("unix:1", "after", Algorithm::P256), &[])
+        .unwrap();
+    assert!(!s.checkpoint_pending);
+    assert!(
+        !contains(&dir_bytes(dir.path()), &needle),
+        "needle left on disk"
+    );
+}
+
+#[test]
+fn an_audit_snapshot_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open_in(&dir);
+    let snapshot = SqliteAuditSnapshot::begin(&s.path, None, &s.readers).unwrap();
+    let refused = snapshot.conn.execute_batch(
+        "INSERT INTO audit_anchor (id, seq, head, keyed_from, mac) VALUES (1, 0, x'', 1, x'')",
+    );
+    assert!(refused.is_err(), "a snapshot connection wrote");
+    drop(snapshot);
+    assert_eq!(s.audit_anchor().unwrap(), None);
+    assert_eq!(s.readers.load(Ordering::SeqCst), 0);
+}
+
+// ---- symbolic links (issue 10 item 7) -------------------------------------------
+
+/// A symbolic link planted where the store would create one of its files.
+/// `target` is what the link points at (an attacker's file).
+fn planted(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere");
+    std::fs::write(&target, b"the attacker's file").unwrap();
+    std::os::unix::fs::symlink(&target, dir.path().join(name)).unwrap();
+    (dir, target)
+}
+
+#[test]
+fn the_store_does_not_follow_planted_symbolic_links() {
+    for name in [
+        "keyhold.db",
+        "keyhold.db.lock",
+        "keyhold.db-wal",
+        "keyhold.db-shm",
+    ] {
+        let (dir, target) = planted(name);
+        let result = SqliteStore::open(&dir.path().join("keyhold.db"));
+        assert!(
+            matches!(result, Err(Error::StorageOther(_)) | Err(Error::Storage(_))),
+            "{name}: {result:?}"
+        );
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            b"the attacker's file",
+            "{name}: the link's target was written"
+        );
+        assert!(
+            std::fs::symlink_metadata(dir.path().join(name))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name}: the link was replaced"
+        );
+    }
+    // Control: the same directory without a link opens.
+    let dir = tempfile::tempdir().unwrap();
+    SqliteStore::open(&dir.path().join("keyhold.db")).unwrap();
+}
