@@ -175,9 +175,8 @@ const _: () = assert!(MAX_LIST_PAGE_BYTES * 4 <= BINDER_BUFFER + 2 * 4096);
 
 #[test]
 fn a_page_of_maximal_records_stays_well_under_the_binder_buffer() {
-    // Android package names: 255 bytes is the longest a file name (the
-    // app's data directory) can be.
-    let policy = maximal_policy(255);
+    // App ids at the protocol's limit.
+    let policy = maximal_policy(crate::limits::MAX_APP_ID_LEN);
     let engine = engine();
     let alice = owner(1000);
     let n = 6;
