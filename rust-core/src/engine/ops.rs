@@ -359,7 +359,10 @@ impl Keyhold {
         })
     }
 
-    /// Metadata of every key in the caller's namespace.
+    /// Metadata of every key in the caller's namespace, ordered by alias, in
+    /// one unbounded list: for in-process callers (uniffi), where no
+    /// transport buffer limits a reply. Transports answer with bounded pages
+    /// ([`Keyhold::list_keys_page`]; the protocol's `ListKeys` is paged).
     pub fn list_keys(&self, caller: &Caller) -> Result<Vec<KeyInfo>> {
         self.audited(caller, Operation::ListKeys, |_| {
             // Best effort: on a full disk the listing still serves what is
