@@ -216,8 +216,8 @@ impl KeyholdEmbedded {
     }
 
     /// Checks the whole hash-chained audit log.
-    pub fn verify_audit(&self) -> Result<AuditVerdict> {
-        Ok(self.engine.verify_audit()?.into())
+    pub fn audit_verify(&self) -> Result<AuditVerdict> {
+        Ok(self.engine.audit_verify()?.into())
     }
 
     /// Forgets every unsealed key; the next use of each unseals again.

@@ -27,9 +27,9 @@ use zeroize::Zeroizing;
 /// Bytes in a frame header.
 pub const HEADER_LEN: usize = 4;
 
-/// Default largest request frame the daemon accepts (equal to the core's
-/// default `Config::max_request_bytes`).
-pub const DEFAULT_MAX_REQUEST_FRAME: usize = 1 << 20;
+/// Default largest request frame the daemon accepts: the core's default
+/// `Config::max_request_bytes`.
+pub const DEFAULT_MAX_REQUEST_FRAME: usize = keyhold_core::DEFAULT_MAX_REQUEST_BYTES;
 
 /// Largest response frame this client accepts.
 pub const MAX_RESPONSE_FRAME: usize = 64 << 20;

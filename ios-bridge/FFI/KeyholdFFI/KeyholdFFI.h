@@ -303,6 +303,11 @@ uint64_t uniffi_keyhold_uniffi_fn_constructor_keyholdembedded_new(RustBuffer dat
 RustBuffer uniffi_keyhold_uniffi_fn_method_keyholdembedded_agree(uint64_t ptr, RustBuffer key, RustBuffer peer_public_key, RustBuffer kdf, RustBuffer store_as, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_AUDIT_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_AUDIT_VERIFY
+RustBuffer uniffi_keyhold_uniffi_fn_method_keyholdembedded_audit_verify(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_DECRYPT
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_DECRYPT
 RustBuffer uniffi_keyhold_uniffi_fn_method_keyholdembedded_decrypt(uint64_t ptr, RustBuffer key, RustBuffer ciphertext, RustBuffer aad, RustCallStatus *_Nonnull out_status
@@ -366,11 +371,6 @@ RustBuffer uniffi_keyhold_uniffi_fn_method_keyholdembedded_sign(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_VERIFY
 int8_t uniffi_keyhold_uniffi_fn_method_keyholdembedded_verify(uint64_t ptr, RustBuffer key, RustBuffer path, RustBuffer scheme, RustBuffer payload, RustBuffer signature, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_VERIFY_AUDIT
-#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_METHOD_KEYHOLDEMBEDDED_VERIFY_AUDIT
-RustBuffer uniffi_keyhold_uniffi_fn_method_keyholdembedded_verify_audit(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_FN_CLONE_IMPORTMATERIAL
@@ -737,6 +737,12 @@ uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_agree(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_AUDIT_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_AUDIT_VERIFY
+uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_audit_verify(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_DECRYPT
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_DECRYPT
 uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_decrypt(void
@@ -812,12 +818,6 @@ uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_sign(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_VERIFY
 uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_verify(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_VERIFY_AUDIT
-#define UNIFFI_FFIDEF_UNIFFI_KEYHOLD_UNIFFI_CHECKSUM_METHOD_KEYHOLDEMBEDDED_VERIFY_AUDIT
-uint16_t uniffi_keyhold_uniffi_checksum_method_keyholdembedded_verify_audit(void
     
 );
 #endif

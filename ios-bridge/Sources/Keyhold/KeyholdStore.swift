@@ -146,8 +146,8 @@ public final class KeyholdStore: Sendable {
     }
 
     /// Checks the hash-chained audit log.
-    public func verifyAudit() async throws -> AuditVerdict {
-        try await run { try $0.verifyAudit() }
+    public func auditVerify() async throws -> AuditVerdict {
+        try await run { try $0.auditVerify() }
     }
 
     /// Forgets every unsealed key (call it when the app is backgrounded);

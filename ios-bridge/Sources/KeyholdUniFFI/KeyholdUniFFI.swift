@@ -834,6 +834,11 @@ public protocol KeyholdEmbeddedProtocol: AnyObject, Sendable {
     func agree(key: KeyRef, peerPublicKey: Data, kdf: KdfParams, storeAs: KeyOptions?) throws  -> Agreement
     
     /**
+     * Checks the whole hash-chained audit log.
+     */
+    func auditVerify() throws  -> AuditVerdict
+    
+    /**
      * Decrypts what `encrypt` produced. The plaintext is the app's own data
      * and is returned as a plain byte array.
      */
@@ -901,11 +906,6 @@ public protocol KeyholdEmbeddedProtocol: AnyObject, Sendable {
      * Verifies `signature` over `payload`; `false` when it does not verify.
      */
     func verify(key: KeyRef, path: String?, scheme: SignatureScheme?, payload: Payload, signature: Data) throws  -> Bool
-    
-    /**
-     * Checks the whole hash-chained audit log.
-     */
-    func verifyAudit() throws  -> AuditVerdict
     
 }
 /**
@@ -1001,6 +1001,18 @@ open func agree(key: KeyRef, peerPublicKey: Data, kdf: KdfParams, storeAs: KeyOp
         FfiConverterData.lower(peerPublicKey),
         FfiConverterTypeKdfParams_lower(kdf),
         FfiConverterOptionTypeKeyOptions.lower(storeAs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks the whole hash-chained audit log.
+     */
+open func auditVerify()throws  -> AuditVerdict  {
+    return try  FfiConverterTypeAuditVerdict_lift(try rustCallWithError(FfiConverterTypeKeyholdError_lift) {
+        uniffiCallStatus in
+    uniffi_keyhold_uniffi_fn_method_keyholdembedded_audit_verify(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1185,18 +1197,6 @@ open func verify(key: KeyRef, path: String? = nil, scheme: SignatureScheme? = ni
         FfiConverterOptionTypeSignatureScheme.lower(scheme),
         FfiConverterTypePayload_lower(payload),
         FfiConverterData.lower(signature),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Checks the whole hash-chained audit log.
-     */
-open func verifyAudit()throws  -> AuditVerdict  {
-    return try  FfiConverterTypeAuditVerdict_lift(try rustCallWithError(FfiConverterTypeKeyholdError_lift) {
-        uniffiCallStatus in
-    uniffi_keyhold_uniffi_fn_method_keyholdembedded_verify_audit(
-            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4257,6 +4257,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_agree() != 46393) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_audit_verify() != 43748) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_decrypt() != 2603) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4294,9 +4297,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_verify() != 39626) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_keyhold_uniffi_checksum_method_keyholdembedded_verify_audit() != 38115) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keyhold_uniffi_checksum_method_sealer_name() != 24094) {

@@ -159,13 +159,13 @@ final class KeyholdStoreTests: XCTestCase, @unchecked Sendable {
         try await store.deleteKey(.alias(alias: "p256"))
         await expectError(.keyNotFound) { try await store.getKeyInfo(.alias(alias: "p256")) }
 
-        // lock: the next use unseals again; flush; verifyAudit
+        // lock: the next use unseals again; flush; auditVerify
         let before = sealer.unseals
         await store.lock()
         _ = try await store.sign(.alias(alias: "wallet"), path: ethPath, scheme: .ecdsaRecoverable, payload: digest)
         XCTAssertEqual(sealer.unseals, before + 1)
         try await store.flush()
-        let audit = try await store.verifyAudit()
+        let audit = try await store.auditVerify()
         XCTAssertNil(audit.firstBrokenSeq)
         XCTAssertGreaterThan(audit.entries, 10)
     }

@@ -383,7 +383,7 @@ class KeyholdEmbeddedTest {
         assertEquals(listOf("a-hd"), keyhold.listKeys().map { it.alias })
         assertFailsWith<KeyholdException.KeyNotFound> { keyhold.getKeyInfo(alias("b-mac")) }
 
-        val verdict = keyhold.verifyAudit()
+        val verdict = keyhold.auditVerify()
         assertTrue(verdict.entries >= 5uL, "$verdict")
         assertNull(verdict.firstBrokenSeq)
     }
