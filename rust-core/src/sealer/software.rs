@@ -265,7 +265,13 @@ fn read_key_file(path: &Path) -> Result<SecretBytes> {
             format!("sealer key file {} is a symbolic link", path.display()),
         ));
     }
-    let mut file = File::open(path).map_err(|e| unavailable(path, "cannot open", &e))?;
+    // O_NOFOLLOW: a link swapped in after the check above is refused by the
+    // open itself (ELOOP), not followed (issue 10 item 7).
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| unavailable(path, "cannot open", &e))?;
     let meta = file
         .metadata()
         .map_err(|e| unavailable(path, "cannot stat", &e))?;
