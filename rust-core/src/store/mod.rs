@@ -81,6 +81,9 @@ impl StoredKey {
 ///   it reads one (`CORRUPT_KEY_RECORD` when they fail). The memory store
 ///   keeps the anchor and the keyed chain; its rows cannot be edited from
 ///   outside the process, so it keeps no row MACs.
+/// - `audit_snapshot` returns the anchor and the records as of one instant,
+///   readable after the store is released; records committed later are in
+///   neither.
 pub trait KeyStore: Send {
     /// Stores a new key together with `audit` records.
     fn insert_key(&mut self, key: &StoredKey, audit: &[AuditRecord]) -> Result<()>;

@@ -27,6 +27,14 @@
 //!   [`crate::integrity`]).
 //! - Aliases are found and kept unique by their comparison key
 //!   (`alias_key`, see [`crate::alias`]).
+//! - Audit snapshots ([`KeyStore::audit_snapshot`]) are read-only second
+//!   connections in one read transaction, so `audit verify` walks the log
+//!   while the store keeps writing. While one is open, a delete's WAL
+//!   truncation is deferred to the first write after it closes (the
+//!   deleted row's old pages stay in the `-wal` until then).
+//! - No file of the store is opened through a symbolic link: `keyhold.db`,
+//!   `-wal`, `-shm` and `.lock` with `O_NOFOLLOW`, SQLite's own opens with
+//!   `SQLITE_OPEN_NOFOLLOW` (issue 10 item 7).
 
 use super::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, V4_INDEX};
 use super::{AuditSnapshot, KeyStore, StoredKey, check};
