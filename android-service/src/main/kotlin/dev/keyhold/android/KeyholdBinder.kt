@@ -57,12 +57,21 @@ internal class KeyholdBinder(
         call(Requests.deleteKey(key))
     }
 
-    /** Kept for old clients: never truncates silently (more than one page is a typed error). */
-    override fun listKeys(): Array<KeyInfo> = call(Requests.listKeys()).listKeys.toAidl().let { page ->
-        if (page.hasNextAfterId) {
-            throw ServiceSpecificException(IKeyholdService.ERROR_REQUEST_TOO_LARGE, "more keys than one page: use listKeysPage")
+    /**
+     * Kept unchanged for SDKs built before listKeysPage (the AIDL promises
+     * old clients keep working): every key by alias in one reply, which can
+     * still outgrow the Binder buffer as it always could. The core's pages
+     * are joined here; current SDKs call listKeysPage and stay bounded.
+     */
+    override fun listKeys(): Array<KeyInfo> {
+        val keys = mutableListOf<KeyInfo>()
+        var page = listKeysPage(false, 0, -1)
+        keys += page.keys
+        while (page.hasNextAfterId) {
+            page = listKeysPage(true, page.nextAfterId, -1)
+            keys += page.keys
         }
-        page.keys
+        return keys.sortedBy { it.alias }.toTypedArray()
     }
 
     override fun getKeyInfo(key: KeyRef?): KeyInfo =

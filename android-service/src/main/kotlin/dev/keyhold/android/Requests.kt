@@ -96,9 +96,6 @@ internal object Requests {
     fun deleteKey(key: KeyRef?): Request.Builder =
         Request.newBuilder().setDeleteKey(DeleteKeyRequest.newBuilder().setKey(key.toProto()))
 
-    /** The legacy whole list: one page of the core's maximum size (the limit is capped). */
-    fun listKeys(): Request.Builder = listKeysPage(false, 0, -1)
-
     /** `limit` is the proto's uint32: a negative Int is a large limit, which the core caps. */
     fun listKeysPage(hasAfterId: Boolean, afterId: Long, limit: Int): Request.Builder =
         Request.newBuilder().setListKeys(

@@ -182,8 +182,8 @@ interface IKeyholdService {
     void deleteKey(in KeyRef key);
 
     /**
-     * The caller's keys when they fit in one page (at most 100, see
-     * listKeysPage); with more, ERROR_REQUEST_TOO_LARGE: use listKeysPage.
+     * The caller's keys, by alias, in one reply: with many keys (or large
+     * policies) the reply can outgrow the Binder buffer. Use listKeysPage.
      */
     KeyInfo[] listKeys();
 
